@@ -1,0 +1,114 @@
+"""The stages in order: load → validate → (reason) → build the store. Used by the CLI and the server."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .describe import DESCRIPTION_GRAPH, Version, describe, git_commit
+from .errors import InputError, ValidationFailed
+from .load import Loaded, load
+from .sources import Inputs, Role, discover
+from .store import GraphFile, write_store
+from .validate import Finding, validate_loaded
+
+
+@dataclass
+class CheckResult:
+    """What `validate` found: parse errors (file:line:col) and SHACL findings."""
+
+    loaded: Loaded
+    findings: list[Finding]
+    seconds: float
+    files_checked: int
+
+    @property
+    def errors(self) -> list[InputError]:
+        return self.loaded.errors
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "violation"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.violations
+
+
+@dataclass
+class BuildResult:
+    store_dir: Path
+    version: Version
+    triples: int
+    graphs: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def check(settings: Settings, only: list[Path] | None = None, use_cache: bool = True) -> CheckResult:
+    """Load every input and validate all data files, or only those in `only`."""
+    started = time.perf_counter()
+    inputs = discover(settings)
+    loaded = load(inputs)
+    selected: set[str] | None = None
+    if only is not None:
+        selected = set()
+        for path in only:
+            source = inputs.find(path)
+            if source is None:
+                raise InputError(path=path, line=1, column=1, message="not an input file of this project (ontology/, shapes/ or data/ttl/, *.ttl)")
+            selected.add(source.rel)
+    findings: list[Finding] = []
+    if not loaded.errors or selected is not None:
+        cache = settings.cache_dir / "validate" if use_cache else None
+        findings = validate_loaded(loaded, cache_dir=cache, only=selected)
+    count = len(selected) if selected is not None else len([f for f in loaded.files if f.source.role is not Role.SHAPES])
+    return CheckResult(loaded=loaded, findings=findings, seconds=time.perf_counter() - started, files_checked=count)
+
+
+def version_of(inputs: Inputs) -> Version:
+    commit, dirty = git_commit(inputs.root)
+    return Version(content_hash=inputs.content_hash(), commit=commit, dirty=dirty)
+
+
+def build(settings: Settings, use_cache: bool = True) -> BuildResult:
+    """Validate, then write the store; raises (and keeps the previous store) on any error."""
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    result = check(settings, use_cache=use_cache)
+    times["load+validate"] = time.perf_counter() - t0
+    if result.errors:
+        raise result.errors[0]
+    if result.violations:
+        raise ValidationFailed(result.findings)
+    loaded = result.loaded
+    version = version_of(loaded.inputs)
+    t1 = time.perf_counter()
+    description = describe(loaded, version)
+    files = [
+        GraphFile(path=f.source.path, graph_iri=f.source.graph_iri)
+        for f in loaded.files
+        if f.source.role is not Role.SHAPES
+    ]
+    manifest = {
+        "version": version.label,
+        "content_hash": version.content_hash,
+        "commit": version.commit,
+        "triples": sum(len(f.triples) for f in loaded.files if f.source.role is not Role.SHAPES),
+        "graphs": [f.graph_iri for f in files] + [DESCRIPTION_GRAPH],
+    }
+    store_dir = write_store(
+        settings.build_dir,
+        files,
+        {DESCRIPTION_GRAPH: description.serialize(format="nt")},
+        manifest,
+    )
+    times["store"] = time.perf_counter() - t1
+    return BuildResult(
+        store_dir=store_dir,
+        version=version,
+        triples=manifest["triples"] + len(description),
+        graphs=len(manifest["graphs"]),
+        seconds=times,
+    )

@@ -1,0 +1,64 @@
+"""The repository's own inputs: canonical, valid, buildable."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from saphire_kg.canonical import canonical_turtle
+
+REPO = Path(__file__).resolve().parents[2]
+TTL = sorted(
+    p.relative_to(REPO).as_posix()
+    for folder in ("ontology", "shapes", "data/ttl")
+    for p in (REPO / folder).rglob("*.ttl")
+)
+
+
+def test_inputs_exist() -> None:
+    assert len(TTL) >= 50
+
+
+@pytest.mark.parametrize("rel", TTL)
+def test_file_is_canonical(rel: str) -> None:
+    path = REPO / rel
+    text = path.read_text(encoding="utf-8")
+    assert canonical_turtle(Graph().parse(data=text, format="turtle")) == text, (
+        f"{rel} is not canonical: run `saphire-kg fmt {rel}`"
+    )
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the inputs, so that the build does not touch the working tree's build/."""
+    root = tmp_path_factory.mktemp("checkout")
+    for folder in ("ontology", "shapes", "data/ttl"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "saphire_kg", *args],
+        cwd=root, env={**os.environ, "SAPHIRE_ROOT": str(root)},
+        capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_shipped_data_validates_and_builds(checkout: Path) -> None:
+    validate = _run(checkout, "validate")
+    assert validate.returncode == 0, validate.stdout[-3000:] + validate.stderr[-2000:]
+    assert "0 parse error(s), 0 violation(s)" in validate.stderr
+    build = _run(checkout, "build")
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr
+    info = _run(checkout, "info")
+    assert info.returncode == 0, info.stderr
+    assert "  3  1771" in info.stdout
