@@ -77,7 +77,11 @@ class CanonicalWriter:
             return lex
         if dt == XSD.boolean and lex in ("true", "false"):
             return lex
-        quoted = '"' + _escape(lex) + '"'
+        if "\n" in lex and "\r" not in lex:
+            # Multi-line text (SPARQL in shapes, long descriptions) stays readable.
+            quoted = '"""' + lex.replace("\\", "\\\\").replace('"', '\\"') + '"""'
+        else:
+            quoted = '"' + _escape(lex) + '"'
         if term.language:
             return f"{quoted}@{term.language}"
         if dt is not None and dt != XSD.string:
@@ -110,6 +114,8 @@ class CanonicalWriter:
         return items
 
     def term(self, node: Node, depth: int) -> str:
+        if node == RDF.nil:
+            return "()"
         if isinstance(node, URIRef):
             return self.iri(node)
         if isinstance(node, Literal):

@@ -85,7 +85,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     only = [Path(f) for f in args.files] if args.files else None
-    result = check(settings, only=only, use_cache=not args.no_cache)
+    result = check(settings, only=only, use_cache=not args.no_cache, changed_since=args.changed)
     shown = [f for f in result.findings if args.all or f.severity != "info"]
     if args.format == "json":
         payload = {
@@ -112,6 +112,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_revisions, render_markdown, render_text
+    from .sources import WORKTREE, RevisionFiles
+
+    root = _settings().root
+    d = diff_revisions(RevisionFiles(root, args.rev_a), RevisionFiles(root, args.rev_b or WORKTREE))
+    sys.stdout.write(render_markdown(d) if args.format == "markdown" else render_text(d))
+    return EXIT_OK
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -183,7 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--format", choices=["text", "json", "github"], default="text")
     val.add_argument("--all", action="store_true", help="also show hints (sh:Info)")
     val.add_argument("--no-cache", action="store_true", help="ignore cached results")
+    val.add_argument(
+        "--changed", nargs="?", const="HEAD", metavar="REV",
+        help="validate only what the change since REV (default HEAD: the uncommitted change) can affect",
+    )
     val.set_defaults(func=_cmd_validate)
+
+    dif = sub.add_parser("diff", help="the graph change between two git revisions, by resource")
+    dif.add_argument("rev_a", nargs="?", default="HEAD")
+    dif.add_argument("rev_b", nargs="?", default=None, help="default: the working tree")
+    dif.add_argument("--format", choices=["text", "markdown"], default="text")
+    dif.set_defaults(func=_cmd_diff)
 
     bld = sub.add_parser("build", help="validate and write the store to build/store")
     bld.add_argument("--no-cache", action="store_true", help="ignore cached validation results")

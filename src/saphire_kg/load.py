@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -59,6 +60,14 @@ class Loaded:
 
     def triple_count(self) -> int:
         return sum(len(f.triples) for f in self.files)
+
+
+def parse_bytes(rel: str, data: bytes) -> list[ox.Triple]:
+    """Triples of Turtle text (e.g. a file at another git revision); errors name `rel`."""
+    try:
+        return list(ox.parse(input=data, format=ox.RdfFormat.TURTLE))  # type: ignore[arg-type]
+    except SyntaxError as exc:
+        raise InputError(path=Path(rel), line=exc.lineno or 1, column=exc.offset or 1, message=_syntax_message(exc)) from None
 
 
 def parse_file(source: SourceFile) -> LoadedFile:

@@ -9,10 +9,10 @@ from pathlib import Path
 from .config import Settings
 from .describe import DESCRIPTION_GRAPH, Version, describe, git_commit
 from .errors import InputError, ValidationFailed
-from .load import Loaded, load
-from .sources import Inputs, Role, discover
+from .load import Loaded, load, parse_bytes
+from .sources import Inputs, RevisionFiles, Role, changed_files, discover
 from .store import GraphFile, write_store
-from .validate import Finding, validate_loaded
+from .validate import Finding, affected_by, read_checks, validate_loaded
 
 
 @dataclass
@@ -46,13 +46,31 @@ class BuildResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def check(settings: Settings, only: list[Path] | None = None, use_cache: bool = True) -> CheckResult:
-    """Load every input and validate all data files, or only those in `only`."""
+def check(
+    settings: Settings,
+    only: list[Path] | None = None,
+    use_cache: bool = True,
+    changed_since: str | None = None,
+) -> CheckResult:
+    """Load every input and validate all data files, only those in `only`, or only what the
+    change since the git revision `changed_since` can affect."""
     started = time.perf_counter()
     inputs = discover(settings)
     loaded = load(inputs)
     selected: set[str] | None = None
-    if only is not None:
+    if changed_since is not None:
+        changed = set(changed_files(inputs.root, changed_since))
+        if changed & {f.source.rel for f in loaded.of_role(Role.SHAPES)} or any(
+            rel.startswith("ontology/") for rel in changed
+        ):
+            selected = None  # a shape or the class hierarchy changed: everything is affected
+        else:
+            before = RevisionFiles(inputs.root, changed_since)
+            old = [t for rel in sorted(changed) if (data := before.read(rel)) for t in _parse_or_empty(rel, data)]
+            selected = affected_by(loaded, changed, old)
+            if not selected:
+                return CheckResult(loaded=loaded, findings=[], seconds=time.perf_counter() - started, files_checked=0)
+    elif only is not None:
         selected = set()
         for path in only:
             source = inputs.find(path)
@@ -62,9 +80,17 @@ def check(settings: Settings, only: list[Path] | None = None, use_cache: bool = 
     findings: list[Finding] = []
     if not loaded.errors or selected is not None:
         cache = settings.cache_dir / "validate" if use_cache else None
-        findings = validate_loaded(loaded, cache_dir=cache, only=selected)
+        checks = read_checks(settings.shapes_dir / "checks")
+        findings = validate_loaded(loaded, cache_dir=cache, only=selected, checks=checks)
     count = len(selected) if selected is not None else len([f for f in loaded.files if f.source.role is not Role.SHAPES])
     return CheckResult(loaded=loaded, findings=findings, seconds=time.perf_counter() - started, files_checked=count)
+
+
+def _parse_or_empty(rel: str, data: bytes) -> list:
+    try:
+        return parse_bytes(rel, data)
+    except InputError:
+        return []  # the old version did not parse; it contributes no triples
 
 
 def version_of(inputs: Inputs) -> Version:

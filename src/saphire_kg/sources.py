@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from .config import Settings
+from .errors import SaphireError
 from .namespaces import GRAPH
 
 
@@ -71,3 +73,62 @@ def discover(settings: Settings) -> Inputs:
         + _collect(root, settings.data_dir, Role.DATA)
     )
     return Inputs(root=root, files=tuple(files))
+
+
+INPUT_FOLDERS = ("ontology", "shapes", "data/ttl")
+WORKTREE = "WORKTREE"
+
+
+def _git(root: Path, *args: str) -> bytes:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=60)
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed")
+    return proc.stdout
+
+
+class GitError(SaphireError):
+    """A git command failed (unknown revision, not a repository)."""
+
+
+@dataclass
+class RevisionFiles:
+    """The input Turtle files as they are at a git revision, or in the working tree."""
+
+    root: Path
+    rev: str = WORKTREE
+
+    def list(self) -> list[str]:
+        if self.rev == WORKTREE:
+            return sorted(
+                p.relative_to(self.root).as_posix()
+                for folder in INPUT_FOLDERS
+                if (self.root / folder).is_dir()
+                for p in (self.root / folder).rglob("*.ttl")
+            )
+        out = _git(self.root, "ls-tree", "-r", "--name-only", self.rev, "--", *INPUT_FOLDERS)
+        return sorted(line for line in out.decode().splitlines() if line.endswith(".ttl"))
+
+    def read(self, rel: str) -> bytes | None:
+        if self.rev == WORKTREE:
+            path = self.root / rel
+            return path.read_bytes() if path.is_file() else None
+        try:
+            return _git(self.root, "show", f"{self.rev}:{rel}")
+        except GitError:
+            return None
+
+
+def changed_files(root: Path, base: str = "HEAD") -> list[str]:
+    """Input files that differ between `base` and the working tree, untracked ones included.
+
+    In a repository without commits yet, every input file is new.
+    """
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", base)
+    except GitError:
+        if base == "HEAD" and not _git(root, "rev-list", "--all", "--max-count=1").strip():
+            return RevisionFiles(root).list()
+        raise
+    tracked = _git(root, "diff", "--name-only", base, "--", *INPUT_FOLDERS).decode().splitlines()
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *INPUT_FOLDERS).decode().splitlines()
+    return sorted({p for p in tracked + untracked if p.endswith(".ttl")})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .load import Loaded, LoadedFile, rdflib_graph, to_rdflib
-from .namespaces import PREFIXES, RDF, RDFS, SH
+from .errors import InputError
+from .namespaces import PREFIXES, RDF, RDFS, SH, SPHSH
 from .sources import Role
 
 SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -62,7 +64,7 @@ class Finding:
         about = short(self.anchor or self.focus)
         extra = [f"shape {short(self.shape)}"]
         if self.path:
-            extra.append(f"path {short(self.path)}")
+            extra.append("path " + _short_path(self.path))
         if self.value is not None and not self.value.startswith("_:"):
             extra.append(f"value {self.value if self.value.startswith(chr(34)) else short(self.value)}")
         return f"{where}: {_RENDERED[self.severity]}: {about} {self.message} ({', '.join(extra)})"
@@ -82,6 +84,30 @@ def _text(node: Node | None) -> str | None:
     if isinstance(node, Literal):
         return node.n3()
     return str(node)
+
+
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path as text: an IRI, or a sequence written `<p1>/<p2>` (inverse as `^<p>`)."""
+    if path is None or isinstance(path, URIRef):
+        return _text(path)
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + _path_step(graph, inverse)
+    items = list(graph.items(path))
+    if items:
+        return "/".join(_path_step(graph, i) for i in items)
+    return _text(path)
+
+
+def _path_step(graph: Graph, step: Node) -> str:
+    return f"<{step}>" if isinstance(step, URIRef) else (_path_text(graph, step) or "")
+
+
+def _short_path(path: str) -> str:
+    """An IRI path, or a sequence/inverse path of `<iri>` steps, with prefixed names."""
+    if not path.startswith(("<", "^")):
+        return short(path)
+    return re.sub(r"<([^>]*)>", lambda m: short(m.group(1)), path)
 
 
 def _message(results: Graph, result: Node, shapes: Graph, shape: Node) -> str:
@@ -110,7 +136,10 @@ def validate_graph(
         focus_nodes=focus,
     )
     findings = []
+    nested = set(results.objects(None, SH.detail))  # sh:node details: reported by their holder
     for result in results.subjects(RDF.type, SH.ValidationResult):
+        if result in nested:
+            continue
         severity = SEVERITY.get(results.value(result, SH.resultSeverity), "violation")  # type: ignore[arg-type]
         source_shape = results.value(result, SH.sourceShape)
         constraint = results.value(result, SH.sourceConstraint)
@@ -126,7 +155,7 @@ def validate_graph(
             Finding(
                 severity=severity,
                 focus=_text(results.value(result, SH.focusNode)) or "",
-                path=_text(results.value(result, SH.resultPath)),
+                path=_path_text(results, results.value(result, SH.resultPath)),
                 shape=_text(shape) or "",
                 message=message,
                 value=_text(results.value(result, SH.value)),
@@ -157,8 +186,12 @@ def shapes_graph(loaded: Loaded) -> Graph:
 class _Closure:
     """What validating one file needs: every triple about its subjects, and the types of what they point to."""
 
-    def __init__(self, loaded: Loaded, inverse_predicates: set[ox.NamedNode]) -> None:
+    def __init__(
+        self, loaded: Loaded, inverse_predicates: set[ox.NamedNode], pointed_predicates: set[ox.NamedNode]
+    ) -> None:
         self.loaded = loaded
+        # What shapes read on a resource that a triple points to: its types (sh:class) and the
+        # properties of node shapes used as sh:node (e.g. a concept's skos:inScheme).
         self.types: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
         # Shapes that follow a property backwards (sh:inversePath) need the triples pointing
         # at a subject too; only those predicates are followed, so a region's closure does not
@@ -168,7 +201,7 @@ class _Closure:
             if f.source.role is Role.SHAPES:
                 continue
             for t in f.triples:
-                if t.predicate == _RDF_TYPE:
+                if t.predicate == _RDF_TYPE or t.predicate in pointed_predicates:
                     self.types.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
                 if t.predicate in inverse_predicates:
                     self.incoming.setdefault(t.object, []).append(t)
@@ -271,8 +304,79 @@ def _anchors(loaded: Loaded) -> dict[str, tuple[str, str]]:
     return resolved
 
 
+@dataclass(frozen=True)
+class Check:
+    """A whole-graph rule: a SPARQL SELECT of offenders (?this, optional ?path, ?value)."""
+
+    id: str
+    severity: str
+    message: str
+    path: str | None
+    sparql: str
+
+    @property
+    def shape(self) -> str:
+        return str(SPHSH[self.id])
+
+
+def read_checks(folder: Path) -> list[Check]:
+    """`shapes/checks/*.rq`: rules that need the whole graph (uniqueness across files)."""
+    checks = []
+    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        header = dict(
+            line[3:].split(":", 1) for line in text.splitlines() if line.startswith("#+ ") and ":" in line
+        )
+        header = {k.strip(): v.strip() for k, v in header.items()}
+        missing = {"id", "severity", "message"} - set(header)
+        if missing or header["severity"] not in _SEVERITY_ORDER:
+            raise InputError(path=path, line=1, column=1, message=f"check header needs id, severity (violation|warning|info) and message; missing {sorted(missing)}")
+        checks.append(Check(header["id"], header["severity"], header["message"], header.get("path"), text))
+    return checks
+
+
+def run_checks(loaded: Loaded, checks: list[Check]) -> list[Finding]:
+    """Run the whole-graph checks with Oxigraph over every non-shapes file."""
+    if not checks:
+        return []
+    store = ox.Store()
+    for f in loaded.files:
+        if f.source.role is not Role.SHAPES:
+            store.bulk_load(path=str(f.source.path), format=ox.RdfFormat.TURTLE)
+    findings = []
+    for check in checks:
+        for row in store.query(check.sparql):  # type: ignore[union-attr]
+            this = row["this"]
+            findings.append(
+                Finding(
+                    severity=check.severity,
+                    focus=this.value if isinstance(this, ox.NamedNode) else f"_:{this.value}",
+                    path=_solution(row, "path") or check.path,
+                    shape=check.shape,
+                    message=check.message,
+                    value=_solution(row, "value", literal_n3=True),
+                )
+            )
+    return findings
+
+
+def _solution(row: ox.QuerySolution, name: str, literal_n3: bool = False) -> str | None:
+    try:
+        term = row[name]
+    except (KeyError, IndexError):
+        return None
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal) and literal_n3:
+        return _text(to_rdflib(term))
+    return term.value
+
+
 def validate_loaded(
-    loaded: Loaded, cache_dir: Path | None = None, only: set[str] | None = None
+    loaded: Loaded,
+    cache_dir: Path | None = None,
+    only: set[str] | None = None,
+    checks: list[Check] | None = None,
 ) -> list[Finding]:
     """Validate every non-shapes file (or only the files in `only`, by relative path)."""
     shapes = shapes_graph(loaded)
@@ -286,7 +390,19 @@ def validate_loaded(
     inverse = {
         ox.NamedNode(str(p)) for p in shapes.objects(None, SH.inversePath) if isinstance(p, URIRef)
     }
-    closure = _Closure(loaded, inverse)
+    pointed = {
+        ox.NamedNode(str(path))
+        for node_shape in shapes.objects(None, SH.node)
+        for prop in shapes.objects(node_shape, SH.property)
+        for path in shapes.objects(prop, SH.path)
+        if isinstance(path, URIRef)
+    }
+    # SPARQL targets may read a property of the resource a triple points to (a parent's level).
+    for select in shapes.objects(None, SH.select):
+        for prefix, local in re.findall(r"\b([a-z]+):([A-Za-z][\w\-]*)", str(select)):
+            if prefix in PREFIXES and prefix != "rdf":
+                pointed.add(ox.NamedNode(PREFIXES[prefix] + local))
+    closure = _Closure(loaded, inverse, pointed)
     units = [f for f in closure.units() if only is None or f.source.rel in only]
     results: dict[str, list[Finding]] = {}
     misses: list[tuple[LoadedFile, str]] = []
@@ -324,7 +440,14 @@ def validate_loaded(
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 (cache_dir / f"{key}.json").write_text(json.dumps([x.as_dict() for x in mine]))
 
-    unique = {(x.focus if not x.focus.startswith("_:") else x.anchor, x.shape, x.path, x.value, x.message, x.file, x.line): x for r in results.values() for x in r}
+    everything = [x for r in results.values() for x in r]
+    if checks:
+        anchors = _anchors(loaded)
+        for x in run_checks(loaded, checks):
+            located = _locate(x, loaded, anchors)
+            if only is None or located.file in only:
+                everything.append(located)
+    unique = {(x.focus if not x.focus.startswith("_:") else x.anchor, x.shape, x.path, x.value, x.message, x.file, x.line): x for x in everything}
     return sorted(unique.values(), key=Finding.sort_key)
 
 
@@ -338,3 +461,25 @@ def _owner(finding: Finding, files: list[LoadedFile], anchors: dict[str, tuple[s
         if node in f.subjects:
             return f.source.rel
     return finding.file or ""
+
+
+def affected_by(loaded: Loaded, changed: set[str], old_triples: list[ox.Triple]) -> set[str]:
+    """The files whose validation a change to `changed` can alter.
+
+    `old_triples` are the changed files' triples before the change. Affected are: the changed
+    files; every file writing about a subject they write (then or now); and, when the change
+    adds or removes an `rdf:type` of a resource, every file pointing at that resource (its
+    `sh:class` checks depend on it).
+    """
+    now = [t for f in loaded.files if f.source.rel in changed for t in f.triples]
+    subjects = {t.subject for t in now} | {t.subject for t in old_triples}
+    types_now = {(t.subject, t.object) for t in now if t.predicate == _RDF_TYPE}
+    types_before = {(t.subject, t.object) for t in old_triples if t.predicate == _RDF_TYPE}
+    retyped = {s for s, _ in types_now ^ types_before}
+    affected = {rel for rel in changed if any(f.source.rel == rel for f in loaded.files)}
+    for f in loaded.files:
+        if f.source.role is Role.SHAPES or f.source.rel in affected:
+            continue
+        if f.subjects & subjects or (retyped and any(t.object in retyped for t in f.triples)):
+            affected.add(f.source.rel)
+    return affected

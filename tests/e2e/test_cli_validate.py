@@ -98,3 +98,37 @@ def test_github_format_annotates(project: Project) -> None:
     path.write_text(path.read_text().replace("org:role role:leading", "org:role role:chairing"))
     run = project.run("validate", "--format", "github")
     assert run.out.startswith("::error file=data/ttl/initiatives/s3p4pm.ttl,line=")
+
+
+def test_duplicate_code_across_files_is_found_even_when_cached(project: Project) -> None:
+    assert project.run("validate").code == 0  # fills the cache
+    project.write(
+        "data/ttl/regions/flanders.ttl",
+        """
+        @prefix dcterms: <http://purl.org/dc/terms/> .
+        @prefix nutsscheme: <http://data.europa.eu/nuts/scheme/> .
+        @prefix region: <https://w3id.org/saphire/id/region/> .
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        @prefix source: <https://w3id.org/saphire/id/source/> .
+        @prefix sph: <https://w3id.org/saphire/ontology#> .
+
+        region:x-flanders
+            a sph:Region ;
+            dcterms:source source:test ;
+            skos:prefLabel "Flanders" ;
+            sph:nutsCode "BE2" ;
+            sph:nutsLevel 1 ;
+            sph:validInNutsVersion nutsscheme:2024 .
+        """,
+    )
+    run = project.run("validate")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert len(lines) == 2
+    be = (project.root / "data/ttl/regions/BE.ttl").read_text().splitlines()
+    line = be.index('    sph:nutsCode "BE2" ;') + 1
+    assert lines[0].startswith(f"data/ttl/regions/BE.ttl:{line}: error: region:BE2 shares its NUTS code with another region")
+    assert lines[1].startswith("data/ttl/regions/flanders.ttl:12: error: region:x-flanders shares its NUTS code")
+    assert lines[1].endswith('(shape sphsh:Check-uniqueCode, path sph:nutsCode, value "BE2")')
+    changed_only = project.run("validate", "data/ttl/regions/flanders.ttl")
+    assert changed_only.out.splitlines() == lines[1:]
