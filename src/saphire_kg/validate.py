@@ -209,55 +209,46 @@ class _Closure:
     def units(self) -> list[LoadedFile]:
         return [f for f in self.loaded.files if f.source.role is not Role.SHAPES]
 
-    def key(self, f: LoadedFile, base: bytes) -> str:
-        h = hashlib.sha256(base)
-        h.update(f.source.rel.encode())
-        h.update(hashlib.sha256(f.source.path.read_bytes()).digest())
-        others = sorted(
-            {
-                g.source.rel
-                for s in f.subjects
-                for g in self.loaded.files_by_subject.get(s, [])
-                if g is not f and g.source.role is not Role.SHAPES
-            }
-        )
-        for rel in others:
-            h.update(rel.encode())
-            h.update(hashlib.sha256((self.loaded.inputs.root / rel).read_bytes()).digest())
-        referenced = sorted(
-            {
-                str(tt)
-                for t in f.triples
-                if isinstance(t.object, ox.NamedNode)
-                for tt in self.types.get(t.object, [])
-            }
-            | {str(t) for s in f.subjects for t in self.incoming.get(s, []) if isinstance(t.subject, ox.NamedNode)}
-        )
-        h.update("\n".join(referenced).encode())
-        return h.hexdigest()
+    def _subject_files(self, subjects: set) -> list[LoadedFile]:
+        rels = {
+            g.source.rel
+            for s in subjects
+            for g in self.loaded.files_by_subject.get(s, [])
+            if g.source.role is not Role.SHAPES
+        }
+        return [g for g in self.loaded.files if g.source.rel in rels]
 
-    def triples(self, files: list[LoadedFile]) -> list[ox.Triple]:
-        out: list[ox.Triple] = []
-        seen_files: set[str] = set()
+    def _parts(self, files: list[LoadedFile]) -> tuple[list[LoadedFile], list[ox.Triple], list[ox.Triple]]:
+        """The files writing about these subjects, every triple about them, and what those
+        triples point at (types, sh:node properties) or receive (inverse paths)."""
         subjects: set = set()
         for f in files:
             subjects |= f.subjects
-        for s in subjects:
-            for g in self.loaded.files_by_subject.get(s, []):
-                if g.source.rel not in seen_files and g.source.role is not Role.SHAPES:
-                    seen_files.add(g.source.rel)
-        for g in self.loaded.files:
-            if g.source.rel in seen_files:
-                out.extend(t for t in g.triples if t.subject in subjects)
-        for f in files:
-            for t in f.triples:
-                if isinstance(t.object, ox.NamedNode) and t.object not in subjects:
-                    out.extend(self.types.get(t.object, []))
+        sources = self._subject_files(subjects)
+        own = [t for g in sources for t in g.triples if t.subject in subjects]
+        context: list[ox.Triple] = []
+        for t in own:
+            if isinstance(t.object, ox.NamedNode) and t.object not in subjects:
+                context.extend(self.types.get(t.object, []))
         for s in subjects:
             for t in self.incoming.get(s, []):
-                out.append(t)
-                out.extend(self.types.get(t.subject, []))  # type: ignore[arg-type]
-        return out
+                context.append(t)
+                context.extend(self.types.get(t.subject, []))  # type: ignore[arg-type]
+        return sources, own, context
+
+    def key(self, f: LoadedFile, base: bytes) -> str:
+        sources, _own, context = self._parts([f])
+        h = hashlib.sha256(base)
+        h.update(f.source.rel.encode())
+        for g in sources:
+            h.update(g.source.rel.encode())
+            h.update(hashlib.sha256(g.source.path.read_bytes()).digest())
+        h.update("\n".join(sorted({str(t) for t in context if not isinstance(t.subject, ox.BlankNode)})).encode())
+        return h.hexdigest()
+
+    def triples(self, files: list[LoadedFile]) -> list[ox.Triple]:
+        _sources, own, context = self._parts(files)
+        return own + context
 
 
 def _locate(finding: Finding, loaded: Loaded, anchors: dict[str, tuple[str, str]]) -> Finding:

@@ -99,3 +99,31 @@ def test_changed_only_with_no_change_checks_nothing(repo_project: Project) -> No
     run = repo_project.run("validate", "--changed")
     assert run.code == 0
     assert "in 0 file(s)" in run.err
+
+
+def test_changed_only_sees_what_other_files_say_about_the_same_resources(repo_project: Project) -> None:
+    """Editing one file revalidates the files sharing its subjects, with everything they point at."""
+    p = repo_project
+    p.write(
+        "data/ttl/typologies.ttl",
+        """
+        @prefix region: <https://w3id.org/saphire/id/region/> .
+        @prefix sph: <https://w3id.org/saphire/ontology#> .
+        @prefix typology: <https://w3id.org/saphire/id/concept/typology/> .
+
+        region:BE2
+            sph:hasTypology typology:coastal .
+        """,
+    )
+    _git(p, "add", "-A")
+    _git(p, "commit", "-qm", "typology")
+    _edit(p, "data/ttl/regions/BE.ttl", '"Vlaams Gewest"', '"Vlaanderen"')
+    changed = p.run("validate", "--changed", "--no-cache")
+    assert changed.code == 0, changed.out
+    assert "in 2 file(s)" in changed.err
+    _edit(p, "data/ttl/typologies.ttl", "typology:coastal", "typology:seaside")
+    changed = p.run("validate", "--changed")
+    full = p.run("validate", "--no-cache")
+    assert changed.code == full.code == 1
+    assert changed.out == full.out
+    assert "value typology:seaside" in full.out
