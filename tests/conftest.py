@@ -109,6 +109,17 @@ MINI_DATA = {
 }
 
 
+@pytest.fixture(scope="session")
+def shipped_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's inputs, for the session: builds never touch the working tree's
+    build/, and what one test caches there (the reasoning on the real data) the next reuses."""
+    root = tmp_path_factory.mktemp("checkout")
+    for folder in ("ontology", "shapes", "data/ttl"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A small valid project: the real ontology and shapes, two regions, one membership."""

@@ -1,4 +1,4 @@
-"""The `saphire-kg` command line: import, fmt, validate, build, info, serve."""
+"""The `saphire-kg` command line: import, fmt, validate, build, reason, info, serve."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .canonical import canonical_turtle
 from .config import Settings
-from .errors import InputError, SaphireError, ValidationFailed
+from .errors import Inconsistent, InputError, ReasoningError, SaphireError, ValidationFailed
 from .load import load_graph_file
 from .sources import Role, SourceFile, discover
 
@@ -126,22 +126,77 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build
+    from .validate import short
 
     settings = _settings()
     started = time.perf_counter()
     try:
-        result = build(settings, use_cache=not args.no_cache)
+        result = build(settings, use_cache=not args.no_cache, with_reasoning=not args.no_reason)
     except ValidationFailed as failed:
         for f in failed.findings:
             if f.severity == "violation":
                 print(f.render())
         print(f"build failed: {failed}; the previous build is untouched", file=sys.stderr)
         return EXIT_FINDINGS
+    except Inconsistent as failed:
+        for clash in failed.clashes:
+            print(clash.render())
+        print(f"build failed: {failed}; the previous build is untouched", file=sys.stderr)
+        return EXIT_FINDINGS
+    except ReasoningError as failed:
+        print(f"build failed: {failed}", file=sys.stderr)
+        return EXIT_FINDINGS
     print(
         f"built {result.store_dir.relative_to(settings.root)}: version {result.version.label}, "
         f"{result.triples} triples in {result.graphs} named graphs, "
         f"{time.perf_counter() - started:.1f} s "
         + "(" + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + ")"
+    )
+    if result.reasoned is None:
+        print("reasoning skipped (--no-reason): the store has no inferred graph")
+    else:
+        r = result.reasoned
+        print(
+            f"inferred graph: {len(r.triples)} triples ("
+            + ", ".join(f"{short(c)} {n}" for c, n in r.types.items() if n)
+            + f"; {sum(r.shortcuts.values())} role shortcuts; {r.snapshots} density snapshots)"
+            + (", reasoning result reused (input unchanged)" if r.cached else "")
+        )
+    return EXIT_OK
+
+
+def _cmd_reason(args: argparse.Namespace) -> int:
+    from .load import load
+    from .reason import reason, render_counts
+
+    settings = _settings()
+    started = time.perf_counter()
+    loaded = load(discover(settings))
+    if loaded.errors:
+        for err in loaded.errors:
+            print(err, file=sys.stderr)
+        return EXIT_FINDINGS
+    try:
+        cache = None if args.no_cache else settings.cache_dir / "reason"
+        result = reason(loaded, settings.java, cache_dir=cache)
+    except Inconsistent as failed:
+        for clash in failed.clashes:
+            print(clash.render())
+        print(f"reasoning failed: {failed}", file=sys.stderr)
+        return EXIT_FINDINGS
+    if args.out:
+        Path(args.out).write_text(result.ntriples(), encoding="utf-8")
+    for line in render_counts(result):
+        print(line)
+    hermit = f"HermiT {result.seconds['hermit']:.1f} s"
+    if result.cached:
+        hermit = "cached result, HermiT not run"
+    left_out = ", ".join(f"{n} {why}" for why, n in result.left_out.items()) or "nothing"
+    print(
+        f"{len(result.triples)} inferred triples (input {result.input_hash[:12]}: "
+        f"{result.view_triples} triples given to the reasoner; left out: {left_out}); "
+        f"{time.perf_counter() - started:.1f} s "
+        f"(view {result.seconds['view']:.1f} s, {hermit})"
     )
     return EXIT_OK
 
@@ -206,8 +261,23 @@ def build_parser() -> argparse.ArgumentParser:
     dif.set_defaults(func=_cmd_diff)
 
     bld = sub.add_parser("build", help="validate and write the store to build/store")
-    bld.add_argument("--no-cache", action="store_true", help="ignore cached validation results")
+    bld.add_argument(
+        "--no-cache", action="store_true", help="ignore cached validation and reasoning results"
+    )
+    bld.add_argument(
+        "--no-reason", action="store_true",
+        help="skip OWL reasoning (no Java needed; the store then has no inferred graph)",
+    )
     bld.set_defaults(func=_cmd_build)
+
+    rsn = sub.add_parser(
+        "reason", help="OWL reasoning alone (HermiT): consistency, inferred types per class, timing"
+    )
+    rsn.add_argument(
+        "--no-cache", action="store_true", help="reason again even when the input is unchanged"
+    )
+    rsn.add_argument("--out", metavar="FILE", help="also write the inferred graph as N-Triples")
+    rsn.set_defaults(func=_cmd_reason)
 
     info = sub.add_parser("info", help="figures of the built store")
     info.set_defaults(func=_cmd_info)

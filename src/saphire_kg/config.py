@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,11 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.build_dir / ".cache"
+
+    @property
+    def java(self) -> str | None:
+        """The Java executable HermiT runs on (`java` on the PATH), or None when there is none."""
+        return shutil.which("java")
 
     @classmethod
     def from_env(cls, cwd: Path | None = None) -> Settings:

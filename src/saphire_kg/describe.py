@@ -56,7 +56,8 @@ def git_commit(root: Path) -> tuple[str | None, bool]:
     return head or None, bool(status)
 
 
-def describe(loaded: Loaded, version: Version) -> Graph:
+def describe(loaded: Loaded, version: Version, extra_graphs: dict[str, int] | None = None) -> Graph:
+    """The VoID/DCAT description; `extra_graphs` (IRI -> triples) are graphs the build adds."""
     g = Graph()
     d = DATASET
     g.add((d, RDF.type, VOID.Dataset))
@@ -105,6 +106,13 @@ def describe(loaded: Loaded, version: Version) -> Graph:
             if t.predicate.value == str(DCTERMS.source) and isinstance(t.object, ox.NamedNode):
                 if t.object.value.startswith(BASE + "id/source/"):
                     g.add((d, DCTERMS.source, URIRef(t.object.value)))
+    for iri, n in sorted((extra_graphs or {}).items()):
+        all_triples += n
+        subset = URIRef(iri)
+        g.add((d, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, subset))
+        g.add((subset, VOID.triples, Literal(n, datatype=XSD.integer)))
     g.add((d, VOID.triples, Literal(all_triples, datatype=XSD.integer)))
     g.add((d, VOID.distinctSubjects, Literal(len(subjects), datatype=XSD.integer)))
     g.add((d, VOID.classes, Literal(len(classes), datatype=XSD.integer)))

@@ -2,9 +2,27 @@
 
     SaphireError
     ├── InputError              an input file cannot be read or parsed (file, line, column)
+    │   └── QueryHeaderError        a canned query's `#+` header is malformed (queries/….rq:line)
     ├── ValidationFailed        SHACL found violations (the findings)
     ├── ImportFailed            a reference import found data it cannot represent
-    └── BuildError              the store could not be written (previous build kept)
+    ├── ReasoningError          the OWL reasoner could not run (its one-line cause)
+    │   ├── ReasonerUnavailable     Java, which HermiT needs, is not installed
+    │   └── Inconsistent            the graph is inconsistent (the clashes, at file:line)
+    ├── UnknownQuery            no canned query by that name
+    ├── ParameterError          a parameter value is invalid (the parameter, the value, why)
+    ├── BuildError              the store could not be written (previous build kept)
+    └── QueryError              a SPARQL request the service will not or cannot answer
+        ├── ProtocolError           the request breaks the SPARQL protocol (what, and how to fix it)
+        │   ├── UnsupportedMediaType    a POST body that is neither a form nor a SPARQL query
+        │   └── NotAcceptable           no result format the client accepts (the ones offered)
+        ├── QuerySyntaxError        the query does not parse (line, column, the parser's message)
+        ├── QueryRefused            the query is valid but not allowed here
+        │   ├── UpdateRefused           SPARQL Update on this read-only service
+        │   └── ServiceNotAllowed       SERVICE to an endpoint that is not on the allow-list
+        ├── QueryTimeout            evaluation passed the deadline and was stopped (the limit)
+        ├── ResultTooLarge          the result passed the size limit (the limit)
+        ├── Overloaded              every query worker stayed busy until the deadline
+        └── StoreUnavailable        the store cannot answer now (closed, reloading, remote down)
 """
 
 from __future__ import annotations
@@ -44,5 +62,145 @@ class ImportFailed(SaphireError):
     """A reference import met data it cannot represent faithfully."""
 
 
+class ReasoningError(SaphireError):
+    """HermiT could not run, or failed; the message is the cause, not a Java stack trace."""
+
+
+class ReasonerUnavailable(ReasoningError):
+    """Java is not installed; HermiT needs it (`build --no-reason` skips reasoning)."""
+
+
+class Inconsistent(ReasoningError):
+    """HermiT found the graph inconsistent; `clashes` says which resources and axioms clash."""
+
+    def __init__(self, clashes: list[Any]) -> None:  # reason.Clash (a later stage)
+        self.clashes = clashes
+        super().__init__(f"the graph is inconsistent ({len(clashes)} clash(es))")
+
+
 class BuildError(SaphireError):
     """The store could not be written; the previous build is untouched."""
+
+
+class QueryHeaderError(InputError):
+    """A canned query in `queries/` has a malformed header; `line` is the line in the .rq file."""
+
+
+class UnknownQuery(SaphireError):
+    """No canned query has this name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no canned query named {name!r} (see `saphire-kg query --list`)")
+
+
+class ParameterError(SaphireError):
+    """A value given for a canned-query parameter is invalid; names the parameter and why."""
+
+    def __init__(self, parameter: str, message: str, value: str | None = None) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.message = message
+        super().__init__(f"parameter {parameter!r}: {message}")
+
+
+class QueryError(SaphireError):
+    """A SPARQL request the service will not or cannot answer; `str()` says why, for the client."""
+
+
+class ProtocolError(QueryError):
+    """The request breaks the SPARQL 1.1 Protocol (e.g. two `query` parameters, a non-UTF-8 body)."""
+
+
+class UnsupportedMediaType(ProtocolError):
+    """A POST body of a type the query operation does not take; `media_type` is what was sent."""
+
+    def __init__(self, media_type: str | None) -> None:
+        self.media_type = media_type
+        sent = f"Content-Type {media_type!r}" if media_type else "no Content-Type"
+        super().__init__(
+            f"a query POST needs Content-Type application/x-www-form-urlencoded (query=...) or "
+            f"application/sparql-query (the query as the body); this request has {sent}"
+        )
+
+
+class NotAcceptable(ProtocolError):
+    """None of the formats the client accepts can carry this result; `offered` lists those we have."""
+
+    def __init__(self, accept: str, offered: list[str]) -> None:
+        self.accept = accept
+        self.offered = offered
+        super().__init__(f"no acceptable format for Accept: {accept}; this result is available as " + ", ".join(offered))
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse; `line` and `column` (1-based) point at the problem."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f"{line}:{column}: " if line is not None else ""
+        super().__init__(f"syntax error at {where}{message}" if where else f"syntax error: {message}")
+
+
+class QueryRefused(QueryError):
+    """The query is valid SPARQL but this service does not run it."""
+
+
+class UpdateRefused(QueryRefused):
+    """SPARQL Update sent to this read-only service."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this SPARQL service is read-only: SPARQL Update is not accepted (the graph is built from "
+            "curated files under git; change those and rebuild)"
+        )
+
+
+class ServiceNotAllowed(QueryRefused):
+    """A SERVICE clause names an endpoint that is not on the allow-list; nothing was contacted."""
+
+    def __init__(self, target: str, allowed: tuple[str, ...]) -> None:
+        self.target = target
+        self.allowed = allowed
+        listed = ", ".join(allowed) if allowed else "none: federated queries are off"
+        super().__init__(
+            f"SERVICE {target} is not allowed: outbound SERVICE calls go only to the allow-list "
+            f"({listed}); SERVICE SILENT skips a refused endpoint instead"
+        )
+
+
+class QueryTimeout(QueryError):
+    """Evaluation ran past the deadline and was stopped; no partial result was sent."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"the query ran longer than this service's limit of {seconds:g} s and was stopped; "
+            "no partial result was sent (narrow the query, add a LIMIT, or try again later)"
+        )
+
+
+class ResultTooLarge(QueryError):
+    """The result passed the size limit (`limit` rows, or `max_bytes` bytes); nothing was sent."""
+
+    def __init__(self, limit: int, unit: str = "rows") -> None:
+        self.limit = limit
+        self.unit = unit
+        super().__init__(
+            f"the result has more than {limit} {unit}, this service's limit; nothing was sent "
+            "(add a LIMIT, and OFFSET to page through it)"
+        )
+
+
+class Overloaded(QueryError):
+    """Every query worker stayed busy until the request's deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"every query worker was busy for {seconds:g} s; try again shortly")
+
+
+class StoreUnavailable(QueryError):
+    """The store cannot answer now (closed, reloading, a worker died, a remote store is down)."""

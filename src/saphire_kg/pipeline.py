@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .describe import DESCRIPTION_GRAPH, Version, describe, git_commit
 from .errors import InputError, ValidationFailed
 from .load import Loaded, load, parse_bytes
+from .reason import INFERRED_GRAPH, ReasonResult, reason
 from .sources import Inputs, RevisionFiles, Role, changed_files, discover
 from .store import GraphFile, write_store
 from .validate import Finding, affected_by, read_checks, validate_loaded
@@ -44,6 +46,7 @@ class BuildResult:
     triples: int
     graphs: int
     seconds: dict[str, float] = field(default_factory=dict)
+    reasoned: ReasonResult | None = None  # None when built with --no-reason
 
 
 def check(
@@ -98,8 +101,11 @@ def version_of(inputs: Inputs) -> Version:
     return Version(content_hash=inputs.content_hash(), commit=commit, dirty=dirty)
 
 
-def build(settings: Settings, use_cache: bool = True) -> BuildResult:
-    """Validate, then write the store; raises (and keeps the previous store) on any error."""
+def build(settings: Settings, use_cache: bool = True, with_reasoning: bool = True) -> BuildResult:
+    """Validate, reason, then write the store; raises (and keeps the previous store) on any error.
+
+    Without `with_reasoning` the store has no inferred graph (and Java is not needed).
+    """
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     result = check(settings, use_cache=use_cache)
@@ -109,25 +115,38 @@ def build(settings: Settings, use_cache: bool = True) -> BuildResult:
     if result.violations:
         raise ValidationFailed(result.findings)
     loaded = result.loaded
+    reasoned = None
+    if with_reasoning:
+        t_reason = time.perf_counter()
+        cache = settings.cache_dir / "reason" if use_cache else None
+        reasoned = reason(loaded, settings.java, cache_dir=cache)
+        times["reason"] = time.perf_counter() - t_reason
+    inferred = {INFERRED_GRAPH: reasoned.ntriples()} if reasoned is not None else {}
     version = version_of(loaded.inputs)
     t1 = time.perf_counter()
-    description = describe(loaded, version)
+    extra = {INFERRED_GRAPH: len(reasoned.triples)} if reasoned is not None else None
+    description = describe(loaded, version, extra)
     files = [
         GraphFile(path=f.source.path, graph_iri=f.source.graph_iri)
         for f in loaded.files
         if f.source.role is not Role.SHAPES
     ]
-    manifest = {
+    manifest: dict[str, Any] = {
         "version": version.label,
         "content_hash": version.content_hash,
         "commit": version.commit,
-        "triples": sum(len(f.triples) for f in loaded.files if f.source.role is not Role.SHAPES),
-        "graphs": [f.graph_iri for f in files] + [DESCRIPTION_GRAPH],
+        "triples": sum(len(f.triples) for f in loaded.files if f.source.role is not Role.SHAPES)
+        + (len(reasoned.triples) if reasoned is not None else 0),
+        "graphs": [f.graph_iri for f in files] + list(inferred) + [DESCRIPTION_GRAPH],
+        "reasoned": reasoned is not None,
     }
+    if reasoned is not None:
+        manifest["inferred_triples"] = len(reasoned.triples)
+        manifest["reasoner_input_hash"] = reasoned.input_hash
     store_dir = write_store(
         settings.build_dir,
         files,
-        {DESCRIPTION_GRAPH: description.serialize(format="nt")},
+        {DESCRIPTION_GRAPH: description.serialize(format="nt"), **inferred},
         manifest,
     )
     times["store"] = time.perf_counter() - t1
@@ -137,4 +156,5 @@ def build(settings: Settings, use_cache: bool = True) -> BuildResult:
         triples=manifest["triples"] + len(description),
         graphs=len(manifest["graphs"]),
         seconds=times,
+        reasoned=reasoned,
     )

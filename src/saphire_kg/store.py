@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
 
 from .errors import BuildError
 
@@ -91,7 +93,12 @@ def read_manifest(store_dir: Path) -> dict | None:
 
 
 class OxigraphStore:
-    """The embedded store, opened read-only; the default graph is the union of the named graphs."""
+    """The embedded store, opened read-only; the default graph is the union of the named graphs.
+
+    It binds query parameters as RDF terms itself (`substitutions`, SEP-0007): `binds_terms`.
+    """
+
+    binds_terms = True
 
     def __init__(self, path: Path) -> None:
         manifest = read_manifest(path)
@@ -99,6 +106,16 @@ class OxigraphStore:
             raise BuildError(f"no built store at {path}: run `saphire-kg build`")
         self._store = ox.Store.read_only(str(path))
         self._version = str(manifest["version"])
+
+    @classmethod
+    def in_memory(cls, files: Iterable[GraphFile], version: str = "in-memory") -> OxigraphStore:
+        """A store in memory holding each Turtle file in its own named graph (tests, benchmarks)."""
+        self = cls.__new__(cls)
+        self._store = ox.Store()
+        for f in files:
+            self._store.load(path=str(f.path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f.graph_iri))
+        self._version = version
+        return self
 
     @property
     def version(self) -> str:
@@ -113,14 +130,48 @@ class OxigraphStore:
             for s in results  # type: ignore[union-attr]
         ]
 
-    def query(self, sparql: str, accept: str = "application/sparql-results+json") -> tuple[str, bytes]:
-        results = self._store.query(sparql, use_default_graph_as_union=True)
+    def query(
+        self,
+        sparql: str,
+        accept: str = "application/sparql-results+json",
+        substitutions: Mapping[str, RdfTerm] | None = None,
+    ) -> tuple[str, bytes]:
+        """Run a query; results in the media type `accept` names when it can, else JSON / N-Triples.
+
+        `substitutions` binds variables (by name, without `?`) to rdflib terms as SEP-0007 says.
+        """
+        bound = {ox.Variable(k): _ox_term(v) for k, v in (substitutions or {}).items()}
+        results = self._store.query(sparql, use_default_graph_as_union=True, substitutions=bound or None)
         if isinstance(results, ox.QueryTriples):
-            return "application/n-triples", results.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
-        return "application/sparql-results+json", results.serialize(format=ox.QueryResultsFormat.JSON) or b""  # type: ignore[union-attr]
+            rdf = _RDF_FORMATS.get(accept.split(";")[0].strip(), ox.RdfFormat.N_TRIPLES)
+            return rdf.media_type, results.serialize(format=rdf) or b""
+        fmt = _RESULT_FORMATS.get(accept.split(";")[0].strip(), ox.QueryResultsFormat.JSON)
+        return fmt.media_type, results.serialize(format=fmt) or b""  # type: ignore[union-attr]
 
     def close(self) -> None:
         del self._store
+
+
+RdfTerm = URIRef | Literal | BNode
+_RESULT_FORMATS = {
+    f.media_type.split(";")[0]: f
+    for f in (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV)
+}
+_RDF_FORMATS = {
+    f.media_type.split(";")[0]: f
+    for f in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML, ox.RdfFormat.N_QUADS)
+}
+
+
+def _ox_term(term: RdfTerm) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """An rdflib term as the same Oxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+    return ox.BlankNode(str(term))
 
 
 def count_in(store_dir: Path, sparql: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,13 +34,12 @@ def test_file_is_canonical(rel: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the inputs, so that the build does not touch the working tree's build/."""
-    root = tmp_path_factory.mktemp("checkout")
-    for folder in ("ontology", "shapes", "data/ttl"):
-        shutil.copytree(REPO / folder, root / folder)
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    return root
+def checkout(shipped_checkout: Path) -> Path:
+    """A copy of the inputs, so that the build does not touch the working tree's build/.
+
+    Shared with the session (tests/conftest.py): the reasoning on the real data is done once.
+    """
+    return shipped_checkout
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
