@@ -98,7 +98,9 @@ class Parameter:
 
     def term(self, raw: str, today: date | None = None) -> Node:
         """The RDF term for a value given as text; `ParameterError` if it does not fit."""
-        value = raw.strip() if isinstance(raw, str) else str(raw)
+        value = str(raw)
+        if self.type != "string":  # a string is taken as given, spaces and newlines included
+            value = value.strip()
         if len(value) > max(self.max_length, MAX_IRI_LENGTH if self.type == "iri" else 0):
             raise ParameterError(self.name, f"too long ({len(value)} characters; at most {self.max_length})", _clip(value))
         check = getattr(self, f"_{self.type}")
@@ -365,9 +367,7 @@ def scan(sparql: str, first_line: int = 1) -> Scan:
                 sub = None
                 while stack and braces < stack[-1].open_depth:
                     stack.pop()
-                if stack and braces == stack[-1].open_depth:
-                    mode = "modifiers"
-                elif not stack and braces == 0 and form:
+                if (stack and braces == stack[-1].open_depth) or (not stack and braces == 0 and form):
                     mode = "modifiers"
             elif tok.text == "(":
                 parens += 1
@@ -382,24 +382,24 @@ def scan(sparql: str, first_line: int = 1) -> Scan:
             after_as = False
             continue
         name = tok.text[1:]
-        level = current()
-        level_id = levels.index(level) if level else -1
+        here = current()
+        level_id = levels.index(here) if here else -1
         if after_as:
             role = "bound"
         elif values_vars:
             role = "values"
-        elif mode == "projection" and level and parens == level.select_parens:
+        elif mode == "projection" and here and parens == here.select_parens:
             role = "projected"
         elif sub and sub[0] in ("group", "order") and parens == sub[1]:
             role = "grouped"
         else:
             role = "term"
         after_as = False
-        if level is not None:
+        if here is not None:
             if role == "projected":
-                level.projected.add(name)
+                here.projected.add(name)
             else:
-                level.used.add(name)
+                here.used.add(name)
         occurrences.append(Occurrence(i, name, role, level_id))
 
     projected_by_child = {
@@ -622,7 +622,7 @@ class _Where:
 
     def key_node(self, mapping: Any, key: str) -> Any:
         if isinstance(mapping, yaml.MappingNode):
-            for k, v in mapping.value:
+            for k, _ in mapping.value:
                 if k.value == key:
                     return k
         return mapping
@@ -748,7 +748,7 @@ def _text(value: Any) -> str | None:
 
 def _check_body(path: Path, scanned: Scan, params: tuple[Parameter, ...], body_start: int) -> None:
     """The SPARQL must use each parameter where both binding modes can bind it the same way."""
-    for level, (_, _, _, star) in scanned.levels.items():
+    for _, (_, _, _, star) in scanned.levels.items():
         if star:
             raise QueryHeaderError(path, body_start, 1, "canned queries name their result columns: no SELECT *")
     names = {p.name: p for p in params}

@@ -1,15 +1,16 @@
-"""The `saphire-kg` command line: import, fmt, validate, build, reason, info, serve."""
+"""The `saphire-kg` command line: import, fmt, validate, build, reason, info, serve, push, query."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 
 from .canonical import canonical_turtle
-from .config import Settings
+from .config import ServerSettings, Settings
 from .errors import Inconsistent, InputError, ReasoningError, SaphireError, ValidationFailed
 from .load import load_graph_file
 from .sources import Role, SourceFile, discover
@@ -219,14 +220,131 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _server_settings(args: argparse.Namespace) -> ServerSettings:
+    server = ServerSettings.from_env()
+    changes: dict = {}
+    if args.store is not None:
+        changes["store_url"] = args.store
+    if args.timeout is not None:
+        changes["timeout"] = args.timeout
+    if args.max_results is not None:
+        changes["max_results"] = args.max_results or None
+    if args.workers is not None:
+        changes["workers"] = args.workers
+    if args.allow_service:
+        changes["allow_services"] = tuple(args.allow_service)
+    return dataclasses.replace(server, **changes)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
-    print(
-        "saphire-kg serve: the SPARQL endpoint is not built yet (issue #3). "
-        "Meanwhile `saphire-kg build` writes the store to build/store, which "
-        "`oxigraph serve-read-only --location build/store` can serve.",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
+    from .http.server import serve
+    from .store import read_manifest, remote_url
+
+    settings = _settings()
+    server = _server_settings(args)
+    if server.store_url:
+        try:
+            remote_url(server.store_url)
+        except ValueError as err:
+            print(f"saphire-kg serve: {err}", file=sys.stderr)
+            return EXIT_USAGE
+    elif read_manifest(settings.build_dir / "store") is None:
+        print("no built store yet: building first", file=sys.stderr)
+        code = _cmd_build(argparse.Namespace(no_cache=False, no_reason=False))
+        if code != EXIT_OK:
+            return code
+    serve(settings, server, args.host, args.port, watch=args.watch, graph_store=args.graph_store)
+    return EXIT_OK
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from .store import push
+
+    settings = _settings()
+    started = time.perf_counter()
+    sent = push(settings.build_dir / "store", args.to)
+    for graph, size in sent:
+        print(f"PUT <{graph}> ({size} bytes)")
+    print(f"pushed {len(sent)} named graphs to {args.to} in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+_QUERY_FORMATS = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "table": "application/sparql-results+json",
+}
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+    from .errors import ParameterError
+    from .query import execute, resolve, rows
+    from .store import OxigraphStore, read_manifest
+
+    settings = _settings()
+    catalog = load_catalog(settings.queries_dir)
+    if args.list or not args.name:
+        if args.format == "json":
+            print(json.dumps([q.describe() for q in catalog], indent=2))
+            return EXIT_OK
+        for q in catalog:
+            params = ", ".join(
+                p.name + ("" if p.required else "?") + f": {p.type}" for p in q.parameters
+            )
+            print(f"{q.name:44s} {q.title}" + (f"  ({params})" if params else ""))
+        print(f"{len(catalog)} analyses in {settings.queries_dir.relative_to(settings.root)}/", file=sys.stderr)
+        return EXIT_OK
+    values: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ParameterError(name, "give parameters as --param name=value")
+        values[name.strip()] = value
+    if read_manifest(settings.build_dir / "store") is None:
+        print("no built store yet: building first", file=sys.stderr)
+        code = _cmd_build(argparse.Namespace(no_cache=False, no_reason=False))
+        if code != EXIT_OK:
+            return code
+    store = OxigraphStore(settings.build_dir / "store")
+    query = resolve(catalog, store).get(args.name)
+    answer = execute(store, query, values, accept=_QUERY_FORMATS[args.format])
+    if args.format == "table":
+        sys.stdout.write(_table(*rows(answer.body)))
+    else:
+        sys.stdout.buffer.write(answer.body)
+        if not answer.body.endswith(b"\n"):
+            sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _table(names: list[str], found: list[dict]) -> str:
+    """SPARQL JSON rows as an aligned text table (IRIs shortened with the project's prefixes)."""
+    from .namespaces import PREFIXES
+
+    by_length = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+    def cell(term: dict | None) -> str:
+        if term is None:
+            return ""
+        value = str(term["value"])
+        def short(text: str) -> str:
+            for prefix, ns in by_length:
+                if text.startswith(ns) and "/" not in text[len(ns):]:
+                    return f"{prefix}:{text[len(ns):]}"
+            return text
+
+        if term["type"] == "uri":
+            return short(value)
+        return " ".join(short(word) for word in value.split())  # lists of IRIs (sources, evidence)
+
+    grid = [names] + [[cell(row.get(n)) for n in names] for row in found]
+    widths = [min(60, max(len(r[i]) for r in grid)) for i in range(len(names))]
+    lines = ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in grid]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n({len(found)} rows)\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,10 +400,39 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="figures of the built store")
     info.set_defaults(func=_cmd_info)
 
-    serve = sub.add_parser("serve", help="serve the graph over SPARQL (coming: issue #3)")
+    serve = sub.add_parser(
+        "serve", help="the SPARQL 1.1 endpoint at /sparql (builds first when there is no store)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--store", metavar="sparql+http://HOST:PORT/PATH",
+        help="serve a remote SPARQL 1.1 server instead of build/store (push the graph with `push`)",
+    )
+    serve.add_argument("--watch", action="store_true", help="rebuild and reload when data/ttl, ontology or shapes change")
+    serve.add_argument("--timeout", type=float, metavar="S", help="seconds a query may run (default 10; then 503)")
+    serve.add_argument("--max-results", type=int, metavar="N", help="rows/triples a result may have (default 100000; 0: no limit)")
+    serve.add_argument("--workers", type=int, metavar="N", help="query worker processes (default: CPUs, at least 2)")
+    serve.add_argument(
+        "--allow-service", action="append", metavar="IRI",
+        help="an endpoint SERVICE may call (repeatable; an IRI ending in / allows everything under it)",
+    )
+    serve.add_argument(
+        "--graph-store", metavar="URL",
+        help="with --store and --watch: the Graph Store endpoint rebuilds are pushed to (default: Oxigraph's /store)",
+    )
     serve.set_defaults(func=_cmd_serve)
+
+    qry = sub.add_parser("query", help="run a canned analysis from queries/ (builds first when there is no store)")
+    qry.add_argument("name", nargs="?", help="e.g. gaps/missing-stages (see --list)")
+    qry.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a parameter (repeatable)")
+    qry.add_argument("--format", choices=sorted(_QUERY_FORMATS), default="table")
+    qry.add_argument("--list", action="store_true", help="list the analyses and their parameters")
+    qry.set_defaults(func=_cmd_query)
+
+    psh = sub.add_parser("push", help="upload every named graph of build/store with the Graph Store Protocol (PUT)")
+    psh.add_argument("--to", required=True, metavar="URL", help="the Graph Store endpoint, e.g. http://host:7878/store")
+    psh.set_defaults(func=_cmd_push)
     return parser
 
 

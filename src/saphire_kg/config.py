@@ -61,3 +61,53 @@ class Settings:
         if root:
             return cls(root=Path(root).resolve())
         return cls(root=_find_root((cwd or Path.cwd()).resolve()))
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return None if value.lower() in ("none", "0", "off") else int(value)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What the SPARQL server promises and refuses: its limits, its federation allow-list, CORS.
+
+    Each has an environment variable (`SAPHIRE_TIMEOUT`, …) and a `saphire-kg serve` option.
+    """
+
+    timeout: float = 10.0  # seconds a query may take, queueing included (503 past it)
+    max_results: int | None = 100_000  # rows of a SELECT / triples of a CONSTRUCT (507 past it)
+    max_bytes: int | None = 256 * 1024 * 1024  # of one serialised result (507 past it)
+    max_query_bytes: int = 1024 * 1024  # of a request body or query text (413 past it)
+    workers: int = max(2, os.cpu_count() or 2)  # query worker processes
+    allow_services: tuple[str, ...] = ()  # SERVICE endpoints allowed (exact IRI, or a prefix ending in /)
+    cache_entries: int = 512  # answers kept in memory per process (keyed by dataset version)
+    cache_bytes: int = 128 * 1024 * 1024
+    max_age: int = 60  # Cache-Control max-age of query answers, seconds
+    cors_origins: tuple[str, ...] = ("*",)  # never with credentials
+    store_url: str | None = None  # sparql+http://… : a remote SPARQL server instead of build/store
+
+    @classmethod
+    def from_env(cls) -> ServerSettings:
+        default = cls()
+        services = os.environ.get("SAPHIRE_ALLOW_SERVICES", "")
+        origins = os.environ.get("SAPHIRE_CORS_ORIGINS")
+        return cls(
+            timeout=_env_float("SAPHIRE_TIMEOUT", default.timeout),
+            max_results=_env_int("SAPHIRE_MAX_RESULTS", default.max_results),
+            max_bytes=_env_int("SAPHIRE_MAX_BYTES", default.max_bytes),
+            max_query_bytes=_env_int("SAPHIRE_MAX_QUERY_BYTES", default.max_query_bytes) or default.max_query_bytes,
+            workers=_env_int("SAPHIRE_WORKERS", default.workers) or default.workers,
+            allow_services=tuple(s for s in services.replace(",", " ").split() if s),
+            cache_entries=_env_int("SAPHIRE_CACHE_ENTRIES", default.cache_entries) or 0,
+            max_age=_env_int("SAPHIRE_MAX_AGE", default.max_age) or 0,
+            cors_origins=tuple(origins.replace(",", " ").split()) if origins is not None else default.cors_origins,
+            store_url=os.environ.get("SAPHIRE_STORE") or None,
+        )

@@ -14,6 +14,7 @@
     └── QueryError              a SPARQL request the service will not or cannot answer
         ├── ProtocolError           the request breaks the SPARQL protocol (what, and how to fix it)
         │   ├── UnsupportedMediaType    a POST body that is neither a form nor a SPARQL query
+        │   ├── RequestTooLarge         a request body or query text past the size limit
         │   └── NotAcceptable           no result format the client accepts (the ones offered)
         ├── QuerySyntaxError        the query does not parse (line, column, the parser's message)
         ├── QueryRefused            the query is valid but not allowed here
@@ -22,6 +23,7 @@
         ├── QueryTimeout            evaluation passed the deadline and was stopped (the limit)
         ├── ResultTooLarge          the result passed the size limit (the limit)
         ├── Overloaded              every query worker stayed busy until the deadline
+        ├── QueryFailed             evaluation failed (a SERVICE call, an engine error: its message)
         └── StoreUnavailable        the store cannot answer now (closed, reloading, remote down)
 """
 
@@ -124,6 +126,14 @@ class UnsupportedMediaType(ProtocolError):
         )
 
 
+class RequestTooLarge(ProtocolError):
+    """The request body (or query text) is longer than the service takes; `limit` in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the request is larger than this service's limit of {limit} bytes")
+
+
 class NotAcceptable(ProtocolError):
     """None of the formats the client accepts can carry this result; `offered` lists those we have."""
 
@@ -200,6 +210,10 @@ class Overloaded(QueryError):
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         super().__init__(f"every query worker was busy for {seconds:g} s; try again shortly")
+
+
+class QueryFailed(QueryError):
+    """Evaluation failed after the query parsed (a SERVICE endpoint failed, the engine erred)."""
 
 
 class StoreUnavailable(QueryError):

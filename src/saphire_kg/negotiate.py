@@ -32,33 +32,67 @@ class Format:
 
 
 SPARQL_JSON = Format(
-    "application/sparql-results+json", "application/sparql-results+json", "SPARQL Results JSON",
-    FORMATS_NS + "SPARQL_Results_JSON", ("application/json",),
+    "application/sparql-results+json",
+    "application/sparql-results+json",
+    "SPARQL Results JSON",
+    FORMATS_NS + "SPARQL_Results_JSON",
+    ("application/json",),
 )
 SPARQL_XML = Format(
-    "application/sparql-results+xml", "application/sparql-results+xml", "SPARQL Results XML",
-    FORMATS_NS + "SPARQL_Results_XML", ("application/xml", "text/xml"),
+    "application/sparql-results+xml",
+    "application/sparql-results+xml",
+    "SPARQL Results XML",
+    FORMATS_NS + "SPARQL_Results_XML",
+    ("application/xml", "text/xml"),
 )
-CSV = Format("text/csv", "text/csv; charset=utf-8", "SPARQL Results CSV", FORMATS_NS + "SPARQL_Results_CSV")
+CSV = Format(
+    "text/csv", "text/csv; charset=utf-8", "SPARQL Results CSV", FORMATS_NS + "SPARQL_Results_CSV"
+)
 TSV = Format(
-    "text/tab-separated-values", "text/tab-separated-values; charset=utf-8", "SPARQL Results TSV",
+    "text/tab-separated-values",
+    "text/tab-separated-values; charset=utf-8",
+    "SPARQL Results TSV",
     FORMATS_NS + "SPARQL_Results_TSV",
 )
 TURTLE = Format(
-    "text/turtle", "text/turtle; charset=utf-8", "Turtle", FORMATS_NS + "Turtle", ("application/x-turtle",)
+    "text/turtle",
+    "text/turtle; charset=utf-8",
+    "Turtle",
+    FORMATS_NS + "Turtle",
+    ("application/x-turtle",),
 )
 N_TRIPLES = Format(
-    "application/n-triples", "application/n-triples", "N-Triples", FORMATS_NS + "N-Triples", ("text/plain",)
+    "application/n-triples",
+    "application/n-triples",
+    "N-Triples",
+    FORMATS_NS + "N-Triples",
+    ("text/plain",),
 )
 N_QUADS = Format("application/n-quads", "application/n-quads", "N-Quads", FORMATS_NS + "N-Quads")
 TRIG = Format("application/trig", "application/trig", "TriG", FORMATS_NS + "TriG")
 RDF_XML = Format(
-    "application/rdf+xml", "application/rdf+xml", "RDF/XML", FORMATS_NS + "RDF_XML", ("application/xml", "text/xml")
+    "application/rdf+xml",
+    "application/rdf+xml",
+    "RDF/XML",
+    FORMATS_NS + "RDF_XML",
+    ("application/xml", "text/xml"),
 )
-JSON_LD = Format("application/ld+json", "application/ld+json", "JSON-LD", FORMATS_NS + "JSON-LD", ("application/json",))
+JSON_LD = Format(
+    "application/ld+json",
+    "application/ld+json",
+    "JSON-LD",
+    FORMATS_NS + "JSON-LD",
+    ("application/json",),
+)
 HTML = Format("text/html", "text/html; charset=utf-8", "HTML", None, ("application/xhtml+xml",))
 TEXT = Format("text/plain", "text/plain; charset=utf-8", "plain text")
-PROBLEM_JSON = Format("application/problem+json", "application/problem+json", "problem details", None, ("application/json",))
+PROBLEM_JSON = Format(
+    "application/problem+json",
+    "application/problem+json",
+    "problem details",
+    None,
+    ("application/json",),
+)
 
 # SELECT and ASK (first = default).
 RESULTS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
@@ -118,8 +152,9 @@ def quality(ranges: list[MediaRange], fmt: Format) -> float:
     best: tuple[int, float] | None = None
     for name in (fmt.media_type, *fmt.aliases):
         for r in ranges:
-            if r.matches(name):
-                # An alias (application/json for JSON-LD) counts as a little less specific than the name.
+            # An alias (application/json for JSON-LD) is matched only by name, never by a
+            # wildcard (the answer is labelled with the real type), and ranks just below it.
+            if r.matches(name) and (name == fmt.media_type or r.specificity == 2):
                 key = (r.specificity * 2 + (1 if name == fmt.media_type else 0), r.q)
                 if best is None or key[0] > best[0] or (key[0] == best[0] and r.q > best[1]):
                     best = key

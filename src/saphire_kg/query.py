@@ -105,7 +105,8 @@ def run(
     "text" (the default, and the only one a remote store can take): each parameter variable
     token becomes the serialised term (`bind_text`), so the engine plans with constants.
     "substitutions": the store binds the terms itself (Oxigraph's SEP-0007 `substitutions`).
-    "values": one VALUES block at the top of the query's WHERE clause.
+    "values": a VALUES block at the top of the query's WHERE clause (and of each sub-select
+    that projects a parameter, which the outer block does not reach).
     benchmarks/queries.py measures the three: with pyoxigraph 0.5 the engine plans
     substitutions and outer VALUES without the constants (property paths, UNION branches and
     sub-selects then run over every region), which is why "text" is the default.
@@ -122,25 +123,38 @@ def run(
 
 
 def bind_values(sparql: str, terms: Mapping[str, Node]) -> str:
-    """The query with one `VALUES` block opening its top-level WHERE group (for measurements)."""
+    """The query with a `VALUES` block opening its WHERE group (for measurements).
+
+    A sub-select does not see the outer VALUES, so each sub-select that projects a parameter
+    gets its own block too; otherwise the answer would differ from the other two modes.
+    """
     if not terms:
         return sparql
     scanned = scan(sparql)
-    names = sorted(terms)
-    block = "VALUES ({}) {{ ({}) }} ".format(
-        " ".join(f"?{n}" for n in names), " ".join(serialize_term(terms[n]) for n in names)
-    )
-    depth = 0
+    parts = [t.text for t in scanned.tokens]
+    depth, level, waiting = 0, -1, []  # waiting: (brace depth of a SELECT, its level id)
     for i, tok in enumerate(scanned.tokens):
-        if tok.kind == "punct" and tok.text == "{" and depth == 0 and scanned.form in ("SELECT", "ASK"):
-            parts = [t.text for t in scanned.tokens]
-            parts[i] = "{ " + block
-            return "".join(parts)
-        if tok.kind == "punct" and tok.text == "{":
+        if tok.keyword == "SELECT":
+            level += 1
+            waiting.append((depth, level))
+        elif tok.kind == "punct" and tok.text == "{":
+            if waiting and waiting[-1][0] == depth:
+                _, lid = waiting.pop()
+                names = sorted(n for n in terms if n in scanned.levels[lid][1])
+                if names:
+                    parts[i] = "{ " + _values_block(names, terms)
+            elif scanned.form == "ASK" and depth == 0 and level == -1:
+                parts[i] = "{ " + _values_block(sorted(terms), terms)
             depth += 1
         elif tok.kind == "punct" and tok.text == "}":
             depth -= 1
-    raise ValueError("no WHERE group to put a VALUES block in")
+    return "".join(parts)
+
+
+def _values_block(names: list[str], terms: Mapping[str, Node]) -> str:
+    variables = " ".join(f"?{n}" for n in names)
+    values = " ".join(serialize_term(terms[n]) for n in names)
+    return f"VALUES ({variables}) {{ ({values}) }} "
 
 
 def execute(
@@ -152,12 +166,22 @@ def execute(
     mode: str = "text",
 ) -> Answer:
     """Check `values` against the declaration, check that named regions exist, run the query."""
+    terms = check(store, query, values, today)
+    media_type, body = run(store, query.sparql, terms, accept, mode)
+    return Answer(media_type, body, terms)
+
+
+def check(
+    store: Store, query: CannedQuery, values: Mapping[str, str], today: date | None = None
+) -> dict[str, Node]:
+    """The RDF term of every parameter, once each value fits its declaration and each region
+    named exists in the store (in the observatory, where the parameter says so); else a
+    `ParameterError` naming the parameter."""
     terms = query.bind(values, today=today)
     for p in query.parameters:
         if p.type == "region" and p.name in terms:
             _check_region(store, p.name, terms[p.name], observatory=p.scope == "observatory")
-    media_type, body = run(store, query.sparql, terms, accept, mode)
-    return Answer(media_type, body, terms)
+    return terms
 
 
 _REGION_EXISTS = """PREFIX sph: <https://w3id.org/saphire/ontology#>

@@ -16,6 +16,7 @@ be on the allow-list; a query it cannot read is refused rather than guessed at.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -24,6 +25,7 @@ from .errors import QuerySyntaxError, ServiceNotAllowed, UpdateRefused
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 ANY = "*"  # an allow-list entry that allows every endpoint (not recommended)
+_PARSER_LOCK = threading.Lock()  # rdflib's pyparsing grammar is not safe to share between threads
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
@@ -79,7 +81,7 @@ def allowed(target: str | None, allow: tuple[str, ...]) -> bool:
     """An entry allows the IRI it names, or every IRI under it when it ends with `/`."""
     if target is None:
         return ANY in allow
-    return any(e == ANY or e == target or (e.endswith("/") and target.startswith(e)) for e in allow)
+    return any(e in (ANY, target) or (e.endswith("/") and target.startswith(e)) for e in allow)
 
 
 def _significant(tokens: list[Token]) -> list[Token]:
@@ -109,7 +111,9 @@ def _services(text: str, sig: list[Token], base: str | None) -> list[ServiceCall
                 prefix, _, local = term.text.partition(":")
                 target = prefixes[prefix] + local if prefix in prefixes else term.text
             end = _group_end(sig, j + 1)
-            calls.append(ServiceCall(target, silent, tok.start, end if end is not None else len(text)))
+            calls.append(
+                ServiceCall(target, silent, tok.start, end if end is not None else len(text))
+            )
     return calls
 
 
@@ -138,6 +142,13 @@ def form_of(sig: list[Token]) -> str | None:
             if word in UPDATES:
                 return "UPDATE"
     return None
+
+
+def names_dataset(sparql: str) -> bool:
+    """Whether the query names its own dataset (FROM or FROM NAMED)."""
+    return "from" in sparql.lower() and any(
+        t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(sparql)
+    )
 
 
 def screen(sparql: str, allow: tuple[str, ...] = (), base: str | None = None) -> Screened:
@@ -177,7 +188,8 @@ def _parsed_services(text: str, base: str | None) -> list[tuple[str | None, bool
     from rdflib.term import URIRef
 
     try:
-        algebra = translateQuery(parseQuery(text), base=base).algebra
+        with _PARSER_LOCK:
+            algebra = translateQuery(parseQuery(text), base=base).algebra
     except Exception as exc:  # noqa: BLE001 — rdflib raises bare Exception (e.g. unknown prefix) besides ParseException
         raise QuerySyntaxError(
             "this query mentions SERVICE and could not be checked against the allow-list "
@@ -189,7 +201,9 @@ def _parsed_services(text: str, base: str | None) -> list[tuple[str | None, bool
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
                 term = node.get("term")
-                found.append((str(term) if isinstance(term, URIRef) else None, bool(node.get("silent"))))
+                found.append(
+                    (str(term) if isinstance(term, URIRef) else None, bool(node.get("silent")))
+                )
             for v in node.values():
                 walk(v)
         elif isinstance(node, list | tuple | set):

@@ -12,7 +12,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "saphire_kg"
 # Data-flow order; a module may import only from modules before it.
 ORDER = [
     "errors", "config", "namespaces", "canonical", "sources", "locate", "load", "diff", "validate",
-    "ingest", "reason", "store", "describe", "catalog", "query", "negotiate", "pipeline", "http", "cli",
+    "ingest", "reason", "screen", "store", "workers", "describe", "catalog", "query", "negotiate",
+    "service_description", "endpoint", "pipeline", "reload", "http", "cli",
 ]
 # Each heavy library has one home (pyoxigraph also parses in `load`: its parser is ~25x faster
 # than rdflib's, which keeps validate fast enough for a save hook).

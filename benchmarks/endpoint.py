@@ -1,0 +1,285 @@
+"""Benchmark of `saphire-kg serve` against `oxigraph serve-read-only` on the same store (not a test).
+
+    python benchmarks/endpoint.py [--store DIR] [--repeat 40] [--timeout 2]
+
+Builds the real data (a copy of ontology/, shapes/ and data/ttl/ in a temporary project, so the
+checkout's build/ is left alone) unless `--store` names a built store directory, then starts,
+on loopback ports:
+
+- ours, uncached: `saphire-kg serve` with the answer cache off (every request is evaluated);
+- ours, cached: the same with the cache on;
+- Oxigraph: `oxigraph serve-read-only --union-default-graph` on the same store directory.
+
+For each query of the mix it prints median and p95 latency (sequential requests on one
+keep-alive connection) and throughput (4 concurrent clients), and the ratios: ours uncached /
+Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10). Then the runaway case: a
+cross product sent to ours (timeout `--timeout` s) must come back 503 within timeout + 1 s,
+while a cheap query's p95 stays under 2x its idle p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.server import oxigraph_server, saphire_server  # noqa: E402
+
+P = """PREFIX sph: <https://w3id.org/saphire/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX sdmxd: <http://purl.org/linked-data/sdmx/2009/dimension#>
+"""
+MIX = {
+    "point lookup": P + "SELECT ?label WHERE { ?r sph:nutsCode 'BE2' ; skos:prefLabel ?label }",
+    "regions per level": P
+    + "SELECT ?level (COUNT(?r) AS ?n) WHERE { ?r sph:nutsLevel ?level } GROUP BY ?level ORDER BY ?level",
+    "memberships": P
+    + """SELECT ?region ?initiative ?role WHERE {
+  ?m a sph:Membership ; org:member ?r ; org:organization ?i .
+  OPTIONAL { ?m org:role ?role }
+  ?r skos:prefLabel ?region . ?i skos:prefLabel ?initiative .
+} ORDER BY ?initiative ?region""",
+    "typologies": P
+    + "SELECT ?t (COUNT(?r) AS ?n) WHERE { ?r sph:hasTypology ?t } GROUP BY ?t ORDER BY DESC(?n)",
+    "density by country": P
+    + """SELECT ?country (AVG(?d) AS ?density) (COUNT(?o) AS ?n) WHERE {
+  ?o sdmxd:refArea ?r ; sph:populationDensity ?d .
+  ?r sph:nutsLevel 2 ; skos:broader/skos:broader ?c .
+  ?c sph:nutsCode ?country .
+} GROUP BY ?country ORDER BY DESC(?density)""",
+    "ageing top 20": P
+    + """SELECT ?code ?year ?share WHERE {
+  ?o sdmxd:refArea ?r ; sph:shareAged65Plus ?share ; sph:refYear ?year .
+  ?r sph:nutsCode ?code .
+} ORDER BY DESC(?share) ?code LIMIT 20""",
+    "all observations (CSV)": P + "SELECT ?o ?r ?y WHERE { ?o sdmxd:refArea ?r ; sph:refYear ?y }",
+    "describe region (Turtle)": "DESCRIBE <https://w3id.org/saphire/id/region/BE2>",
+}
+ACCEPT = {"all observations (CSV)": "text/csv", "describe region (Turtle)": "text/turtle"}
+_VALUES = "{ " + " ".join(str(i) for i in range(40)) + " }"
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) { " + " ".join(f"VALUES ?v{i} {_VALUES}" for i in range(6)) + " }"
+)
+CHEAP = MIX["point lookup"]
+
+
+def build_copy(workdir: Path) -> Path:
+    """Copy the inputs into a fresh project and build it there (the checkout's build/ is untouched)."""
+    root = workdir / "project"
+    for part in ("ontology", "shapes", "data/ttl"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    started = time.perf_counter()
+    env = {**os.environ, "SAPHIRE_ROOT": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "saphire_kg", "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(f"build failed:\n{done.stdout}\n{done.stderr}")
+    print(
+        f"built the real data in {time.perf_counter() - started:.1f} s: {done.stdout.splitlines()[0]}"
+    )
+    return root
+
+
+def project_with_store(workdir: Path, store: Path) -> Path:
+    root = workdir / "project"
+    (root / "build").mkdir(parents=True)
+    (root / "build" / "store").symlink_to(store.resolve())
+    return root
+
+
+def timed(client: httpx.Client, url: str, query: str, accept: str) -> float:
+    started = time.perf_counter()
+    r = client.get(url, params={"query": query}, headers={"accept": accept})
+    elapsed = time.perf_counter() - started
+    if r.status_code != 200:
+        raise RuntimeError(f"{url}: {r.status_code} {r.text[:300]}")
+    return elapsed
+
+
+def latencies(url: str, query: str, accept: str, repeat: int) -> list[float]:
+    with httpx.Client(timeout=60) as client:
+        for _ in range(3):
+            timed(client, url, query, accept)
+        return [timed(client, url, query, accept) for _ in range(repeat)]
+
+
+def interleaved(urls: tuple[str, ...], query: str, accept: str, repeat: int) -> list[list[float]]:
+    """Latencies per server, one request to each in turn (so background load hits all alike)."""
+    clients = [httpx.Client(timeout=60) for _ in urls]
+    try:
+        for client, url in zip(clients, urls, strict=True):
+            for _ in range(3):
+                timed(client, url, query, accept)
+        found: list[list[float]] = [[] for _ in urls]
+        for _ in range(repeat):
+            for i, (client, url) in enumerate(zip(clients, urls, strict=True)):
+                found[i].append(timed(client, url, query, accept))
+        return found
+    finally:
+        for client in clients:
+            client.close()
+
+
+def throughput(url: str, query: str, accept: str, total: int, clients: int = 4) -> float:
+    def worker(n: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            for _ in range(n):
+                timed(client, url, query, accept)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, [total // clients] * clients))
+    return (total // clients * clients) / (time.perf_counter() - started)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.2f}"
+
+
+def run_mix(ours: str, cached: str, oxigraph: str, repeat: int) -> None:
+    print()
+    print(
+        f"{'query':26} | {'ours uncached ms':>20} | {'Oxigraph ms':>20} | {'ours cached ms':>20} | "
+        f"{'req/s ours':>10} {'oxi':>7} {'cached':>7} | {'uncached/oxi':>12} {'oxi/cached':>10}"
+    )
+    print(
+        f"{'':26} | {'median':>9} {'p95':>10} | {'median':>9} {'p95':>10} | {'median':>9} {'p95':>10} |"
+    )
+    print("-" * 150)
+    ratios_uncached, ratios_cached = [], []
+    for name, query in MIX.items():
+        accept = ACCEPT.get(name, "application/sparql-results+json")
+        ox_url = oxigraph
+        a, b, c = interleaved((ours, ox_url, cached), query, accept, repeat)
+        total = max(20, min(200, int(2.0 / max(statistics.median(b), 1e-4))))
+        ta = throughput(ours, query, accept, total)
+        tb = throughput(ox_url, query, accept, total)
+        tc = throughput(cached, query, accept, total)
+        r1 = statistics.median(a) / statistics.median(b)
+        r2 = statistics.median(b) / statistics.median(c)
+        ratios_uncached.append(r1)
+        ratios_cached.append(r2)
+        print(
+            f"{name:26} | {ms(statistics.median(a))} {ms(p95(a))}   | {ms(statistics.median(b))} {ms(p95(b))}   | "
+            f"{ms(statistics.median(c))} {ms(p95(c))}   | {ta:10.0f} {tb:7.0f} {tc:7.0f} | {r1:12.2f} {r2:10.1f}"
+        )
+    print("-" * 150)
+    print(
+        f"geometric mean: ours uncached / Oxigraph = {statistics.geometric_mean(ratios_uncached):.2f} (target <= 1.2); "
+        f"Oxigraph / ours cached = {statistics.geometric_mean(ratios_cached):.1f} (target >= 10)"
+    )
+
+
+def run_runaway(url: str, timeout: float, repeat: int) -> None:
+    print()
+    idle = latencies(url, CHEAP, "application/sparql-results+json", repeat * 2)
+    outcome: dict = {}
+
+    def runaway() -> None:
+        started = time.perf_counter()
+        r = httpx.get(url, params={"query": RUNAWAY}, timeout=120)
+        outcome.update(
+            status=r.status_code, seconds=time.perf_counter() - started, body=r.text.strip()
+        )
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.05)
+    busy: list[float] = []
+    with httpx.Client(timeout=60) as client:
+        while thread.is_alive():
+            busy.append(
+                timed(client, url, CHEAP + f" # {len(busy)}", "application/sparql-results+json")
+            )
+    thread.join()
+    stopped = outcome["status"] == 503 and outcome["seconds"] <= timeout + 1
+    ratio = p95(busy) / p95(idle)
+    print(f"runaway cross product (40^6 rows), timeout {timeout:g} s:")
+    print(
+        f"  answer: HTTP {outcome['status']} after {outcome['seconds']:.2f} s ({'OK' if stopped else 'FAIL'}: within timeout + 1 s)"
+    )
+    print(f"  body: {outcome['body'][:160]}")
+    print(
+        f"  cheap query while it ran: {len(busy)} requests, median {ms(statistics.median(busy)).strip()} ms, "
+        f"p95 {ms(p95(busy)).strip()} ms; idle p95 {ms(p95(idle)).strip()} ms; "
+        f"ratio {ratio:.2f} ({'OK' if ratio < 2 else 'FAIL'}: < 2)"
+    )
+
+
+@contextmanager
+def servers(root: Path):
+    """Ours without and with the answer cache (timeout 60 s: the mix measures speed, not limits)."""
+    with ExitStack() as stack:
+        ours = stack.enter_context(
+            saphire_server(root, "--timeout", "60", env={"SAPHIRE_CACHE_ENTRIES": "0"})
+        )
+        cached = stack.enter_context(saphire_server(root, "--timeout", "60"))
+        ox = stack.enter_context(
+            oxigraph_server(root / "build" / "store", "--union-default-graph", read_only=True)
+        )
+        yield ours.sparql, cached.sparql, ox.base + "/query"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--store", type=Path, help="a built store directory (default: build the real data)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=40, help="sequential requests per query and server"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, help="our query timeout for the runaway case"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="saphire-bench-") as tmp:
+        workdir = Path(tmp)
+        root = project_with_store(workdir, args.store) if args.store else build_copy(workdir)
+        with servers(root) as (ours, cached, oxigraph):
+            version = httpx.get(ours.replace("/sparql", "/health")).json()["dataset_version"]
+            count = httpx.get(
+                oxigraph,
+                params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+                headers={"accept": "text/csv"},
+            ).text.split()[-1]
+            print(
+                f"dataset {version}: {count} triples; {os.cpu_count()} CPUs; ours: 2 query workers; "
+                f"{args.repeat} sequential requests per query, then 4 concurrent clients"
+            )
+            run_mix(ours, cached, oxigraph, args.repeat)
+        with saphire_server(
+            root, "--timeout", str(args.timeout), env={"SAPHIRE_CACHE_ENTRIES": "0"}
+        ) as limited:
+            run_runaway(limited.sparql, args.timeout, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

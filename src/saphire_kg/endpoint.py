@@ -1,0 +1,286 @@
+"""The SPARQL endpoint apart from HTTP: screen the query, choose the format, cache, run, describe.
+
+A request is first *prepared* without touching the store: the query is screened (form, update
+refused, SERVICE allow-list), the format negotiated, and its ETag computed from the dataset
+version, the query's normal form, the protocol dataset and the format. An HTTP layer can answer
+`If-None-Match` from that alone. *Running* it looks in an in-process LRU cache (keyed by the
+same, so a new dataset version never sees old answers), then joins an identical request that
+is already being evaluated (so a burst of the same query costs one evaluation), and otherwise
+asks the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .config import ServerSettings
+from .errors import QueryError
+from .namespaces import BASE, GRAPH
+from .negotiate import GRAPHS, RESULTS, SPARQL_JSON, Format, negotiate
+from .screen import Screened, screen
+from .service_description import Dataset, Limits, NamedGraph, serialize, service_description
+from .store import Store
+
+VOID_GRAPH = str(GRAPH["void"])
+_DATASET_IRI = BASE + "id/dataset/saphire-kg"
+_GRAPHS_QUERY = f"""PREFIX void: <http://rdfs.org/ns/void#>
+SELECT ?g ?n WHERE {{ GRAPH <{VOID_GRAPH}> {{ <{_DATASET_IRI}> void:subset ?g . OPTIONAL {{ ?g void:triples ?n }} }} }}
+ORDER BY ?g"""
+_TOTAL_QUERY = f"""PREFIX void: <http://rdfs.org/ns/void#>
+SELECT ?n WHERE {{ GRAPH <{VOID_GRAPH}> {{ <{_DATASET_IRI}> void:triples ?n }} }}"""
+_VOID_SIZE_QUERY = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{VOID_GRAPH}> {{ ?s ?p ?o }} }}"
+_VOID_QUERY = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{VOID_GRAPH}> {{ ?s ?p ?o }} }}"
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query as the protocol gives it; `None` graphs: the parameter was not given at all."""
+
+    query: str
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    accept: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    request: QueryRequest
+    screened: Screened
+    format: Format
+    version: str
+    etag: str  # with its quotes, as the header carries it
+    key: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    format: Format
+    body: bytes
+    etag: str
+    version: str
+    cached: bool
+    seconds: float  # evaluation (0 when cached)
+
+
+@dataclass
+class _Flight:
+    """A query being evaluated; identical requests arriving meanwhile wait for its body."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    body: bytes | None = None
+
+
+class AnswerCache:
+    """Answers by key, least recently used first out, bounded in entries and bytes."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if self.entries <= 0 or len(body) > self.max_bytes // 8:
+            return  # one answer may take at most an eighth of the budget
+        with self._lock:
+            old = self._items.pop(key, None)
+            self.bytes -= len(old) if old is not None else 0
+            self._items[key] = body
+            self.bytes += len(body)
+            while len(self._items) > self.entries or self.bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_screen_recent = lru_cache(maxsize=1024)(lambda text, allow: screen(text, allow, base=BASE))
+
+
+def _screen(text: str, allow: tuple[str, ...]) -> Screened:
+    """`screen`, remembered for recent short queries (it is the main cost of a cached answer)."""
+    return _screen_recent(text, allow) if len(text) <= 8192 else screen(text, allow, base=BASE)
+
+
+def etag_of(version: str, normal: str, request: QueryRequest, fmt: Format) -> str:
+    parts = [
+        version,
+        normal,
+        "\x1f".join(request.default_graphs) if request.default_graphs is not None else "\x00",
+        "\x1f".join(request.named_graphs) if request.named_graphs is not None else "\x00",
+        fmt.media_type,
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+class Endpoint:
+    """The query service over one `Store`; thread-safe, holds nothing but the answer cache."""
+
+    def __init__(self, store: Store, settings: ServerSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes)
+        self._datasets: dict[str, Dataset] = {}
+        self._descriptions: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+
+    def configured(self, settings: ServerSettings) -> Endpoint:
+        """The same endpoint (store, cache) under other settings (tests override settings so)."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def prepare(self, request: QueryRequest) -> Prepared:
+        """Screen and negotiate, no evaluation; raises the QueryError that says what is wrong."""
+        screened = _screen(request.query, self.settings.allow_services)
+        fmt = negotiate(request.accept, GRAPHS if screened.returns_graph else RESULTS)
+        version = self.store.version
+        tag = etag_of(version, screened.normal, request, fmt)
+        return Prepared(request, screened, fmt, version, f'"{tag}"', tag)
+
+    def run(self, prepared: Prepared) -> Answer:
+        """The answer from the cache, from an identical request already running, or the store."""
+        body = self.cache.get(prepared.key)
+        if body is not None:
+            return Answer(prepared.format, body, prepared.etag, prepared.version, True, 0.0)
+        if self.cache.entries <= 0:
+            return self._evaluate(prepared)
+        with self._lock:
+            flight = self._flights.get(prepared.key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[prepared.key] = _Flight()
+        if not leader:  # the same query is being answered: wait for it rather than run it twice
+            if flight.done.wait(self.settings.timeout) and flight.body is not None:
+                return Answer(
+                    prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0
+                )
+            return self._evaluate(prepared)
+        try:
+            answer = self._evaluate(prepared)
+            flight.body = answer.body
+            return answer
+        finally:
+            flight.done.set()
+            with self._lock:
+                self._flights.pop(prepared.key, None)
+
+    def _evaluate(self, prepared: Prepared) -> Answer:
+        started = time.perf_counter()
+        _, body = self.store.query(
+            prepared.screened.text,
+            prepared.format.media_type,
+            default_graphs=prepared.request.default_graphs,
+            named_graphs=prepared.request.named_graphs,
+            timeout=self.settings.timeout,
+        )
+        seconds = time.perf_counter() - started
+        if self.store.version == prepared.version:
+            self.cache.put(prepared.key, body)
+        return Answer(prepared.format, body, prepared.etag, prepared.version, False, seconds)
+
+    def answer(self, request: QueryRequest) -> Answer:
+        return self.run(self.prepare(request))
+
+    # -- descriptions ---------------------------------------------------------------------------
+
+    def dataset(self) -> Dataset:
+        """The named graphs and their sizes, from the build's VoID graph (once per version)."""
+        version = self.store.version
+        found = self._datasets.get(version)
+        if found is not None:
+            return found
+        graphs = [
+            NamedGraph(row["g"], int(row["n"]) if "n" in row else None)
+            for row in self._select(_GRAPHS_QUERY)
+        ]
+        total_rows = self._select(_TOTAL_QUERY)
+        total = int(total_rows[0]["n"]) if total_rows else None
+        void_size = int(self._select(_VOID_SIZE_QUERY)[0]["n"])
+        graphs.append(NamedGraph(VOID_GRAPH, void_size))
+        graphs.sort(key=lambda g: g.iri)
+        found = Dataset(version, None if total is None else total + void_size, tuple(graphs))
+        with self._lock:
+            self._datasets = {version: found}
+        return found
+
+    def service_description(self, endpoint_url: str, fmt: Format) -> tuple[bytes, str]:
+        """The SD for this endpoint URL in `fmt` (an RDF format), and its ETag."""
+        dataset = self.dataset()
+        key = (dataset.version, endpoint_url, fmt.media_type)
+        tag = '"' + hashlib.sha256("\x1e".join(("sd", *key)).encode()).hexdigest()[:32] + '"'
+        with self._lock:
+            body = self._descriptions.get(key)
+        if body is None:
+            graph = service_description(endpoint_url, dataset, self.limits)
+            body = serialize(graph, fmt)
+            with self._lock:
+                self._descriptions[key] = body
+                while len(self._descriptions) > 64:
+                    self._descriptions.popitem(last=False)
+        return body, tag
+
+    @property
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(timeout=s.timeout, max_results=s.max_results, allow_services=s.allow_services)
+
+    def void(self, accept: str | None) -> Answer:
+        """The build's VoID/DCAT description graph, in the RDF format the client prefers."""
+        return self.answer(QueryRequest(_VOID_QUERY, accept=accept))
+
+    def _select(self, sparql: str) -> list[dict[str, str]]:
+        answer = self.answer(QueryRequest(sparql, accept=SPARQL_JSON.media_type))
+        data = json.loads(answer.body)
+        return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
+    # -- health ---------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Whether the store answers a trivial query now, and its version."""
+        status: dict[str, Any] = {"version": self.store.version}
+        started = time.perf_counter()
+        try:
+            self.store.query(
+                "ASK {}", SPARQL_JSON.media_type, timeout=min(self.settings.timeout, 5.0)
+            )
+            status["store"] = "ok"
+        except QueryError as exc:
+            status["store"] = "unavailable"
+            status["store_error"] = str(exc)
+        status["store_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        details = getattr(self.store, "status", None)
+        if callable(details):
+            status["workers"] = details()
+        status["cache"] = {
+            "entries": len(self.cache),
+            "bytes": self.cache.bytes,
+            "hits": self.cache.hits,
+            "misses": self.cache.misses,
+        }
+        return status

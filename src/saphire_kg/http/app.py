@@ -1,0 +1,93 @@
+"""The app factory: `create_app(settings, store)` wires the routers, errors, CORS and metrics.
+
+The store is opened by the caller (the CLI, or a test) and closed in the app's lifespan; the app
+keeps nothing else but the endpoint's answer cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from ..catalog import Catalog
+from ..config import ServerSettings
+from ..endpoint import Endpoint
+from ..reload import ReloadState
+from ..store import Store
+from . import errors, meta, queries, sparql
+from .observe import Metrics, ObserveMiddleware
+
+DESCRIPTION = """The SAPHIRe knowledge graph of European regions and personalised-medicine initiatives,
+as a read-only SPARQL 1.1 endpoint. The default graph is the union of the named graphs (one per
+curated file, plus the inferred graph and the VoID description)."""
+
+
+def create_app(
+    settings: ServerSettings,
+    store: Store,
+    reload: ReloadState | None = None,
+    catalog: Catalog | None = None,
+) -> FastAPI:
+    endpoint = Endpoint(store, settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(title="saphire-kg", description=DESCRIPTION, version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.endpoint = endpoint
+    app.state.reload = reload
+    app.state.metrics = metrics
+    app.state.started = time.monotonic()
+    metrics.watch(lambda: _figures(endpoint, store, reload))
+    app.include_router(sparql.router)
+    app.include_router(meta.router)
+    if catalog is not None:
+        app.include_router(queries.router(catalog, store))
+    errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Server-Timing", "Saphire-Dataset-Version", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
+    return app
+
+
+def _figures(endpoint: Endpoint, store: Store, reload: ReloadState | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        "version": store.version,
+        "cache_hits": endpoint.cache.hits,
+        "cache_misses": endpoint.cache.misses,
+        "cache_entries": len(endpoint.cache),
+        "cache_bytes": endpoint.cache.bytes,
+    }
+    stats = getattr(store, "stats", None)
+    if stats is not None:
+        figures.update(
+            queries=stats.queries,
+            timeouts=stats.timeouts,
+            killed=stats.killed,
+            overloaded=stats.overloaded,
+            spawned=stats.spawned,
+            workers_busy=stats.busy,
+        )
+        status = getattr(store, "status", None)
+        if callable(status):
+            figures["workers_alive"] = status()["alive"]
+    if reload is not None:
+        figures["reload_attempts"] = reload.attempts
+        figures["reload_failing"] = 1 if reload.last_error else 0
+    return figures

@@ -1,0 +1,113 @@
+"""Domain errors as HTTP answers: one table from exception class to status, one way to write them.
+
+The body says what was wrong and how to fix it, as text (or RFC 9457 problem details when the
+client asks for JSON); never a stack trace or a file path. Anything not in the table is a bug:
+logged with its traceback, answered with a bare 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from ..errors import (
+    NotAcceptable,
+    ParameterError,
+    UnknownQuery,
+    Overloaded,
+    ProtocolError,
+    QueryError,
+    QueryFailed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    RequestTooLarge,
+    ResultTooLarge,
+    SaphireError,
+    ServiceNotAllowed,
+    StoreUnavailable,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
+from ..negotiate import PROBLEM_JSON, error_format
+
+log = logging.getLogger("saphire_kg.http")
+
+# Most specific first: the first class an error is an instance of gives its status.
+STATUS: list[tuple[type[SaphireError], int]] = [
+    (ParameterError, 422),
+    (UnknownQuery, 404),
+    (UnsupportedMediaType, 415),
+    (RequestTooLarge, 413),
+    (NotAcceptable, 406),
+    (ProtocolError, 400),
+    (QuerySyntaxError, 400),
+    (UpdateRefused, 403),
+    (ServiceNotAllowed, 403),
+    (QueryRefused, 403),
+    (QueryTimeout, 503),
+    (Overloaded, 503),
+    (StoreUnavailable, 503),
+    (ResultTooLarge, 507),
+    (QueryFailed, 500),
+    (QueryError, 500),
+    (SaphireError, 500),
+]
+RETRY_AFTER = {QueryTimeout: "10", Overloaded: "2", StoreUnavailable: "5"}
+
+
+def status_of(exc: SaphireError) -> int:
+    return next(status for cls, status in STATUS if isinstance(exc, cls))
+
+
+def error_response(
+    request: Request, status: int, detail: str, extra: dict | None = None
+) -> Response:
+    fmt = error_format(request.headers.get("accept"))
+    title = HTTPStatus(status).phrase
+    if fmt is PROBLEM_JSON:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": title,
+                "status": status,
+                "detail": detail,
+                **(extra or {}),
+            }
+        )
+    else:
+        body = f"{status} {title}: {detail}\n"
+    return Response(body.encode("utf-8"), status_code=status, media_type=fmt.content_type)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SaphireError)
+    status = status_of(exc)
+    extra: dict = {}
+    if isinstance(exc, QuerySyntaxError) and exc.line is not None:
+        extra = {"line": exc.line, "column": exc.column}
+    if isinstance(exc, NotAcceptable):
+        extra = {"offered": exc.offered}
+    if isinstance(exc, ParameterError):
+        extra = {"parameter": exc.parameter}
+    response = error_response(request, status, str(exc), extra)
+    for cls, seconds in RETRY_AFTER.items():
+        if isinstance(exc, cls):
+            response.headers["Retry-After"] = seconds
+    if status >= 500:
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return response
+
+
+async def _bug(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SaphireError, _domain_error)
+    app.add_exception_handler(Exception, _bug)

@@ -1,0 +1,126 @@
+"""`/queries`: the catalogue of canned analyses, and one documented route per analysis.
+
+`GET /queries` lists the catalogue; `GET /queries/{name}?param=…` runs one analysis. Each route
+is registered from its `.rq` header, so its parameters are typed in the OpenAPI schema (type,
+pattern, bounds, enum, default, example). A value that does not fit is a 422 naming the
+parameter. The bound query then goes through the same path as `/sparql`: screening, content
+negotiation (negotiate.RESULTS), the answer cache, ETag and `If-None-Match`, the workers and
+their deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from ..catalog import CannedQuery, Catalog
+from ..config import ServerSettings
+from ..endpoint import Endpoint, QueryRequest
+from ..errors import ParameterError
+from ..query import bind_text, check, resolve
+from ..store import Store
+from .deps import get_endpoint, get_settings
+from .sparql import _cache_headers, _not_modified
+
+RESULT_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The rows of the analysis, in the negotiated format.", "content": {m: {} for m in RESULT_TYPES}},
+    304: {"description": "Not modified (If-None-Match matched the ETag)."},
+    406: {"description": "No acceptable result format."},
+    422: {"description": "A parameter value does not fit its declaration; the body names the parameter."},
+    503: {"description": "Timeout, overloaded, or store unavailable; see Retry-After."},
+}
+
+
+def router(catalog: Catalog, store: Store) -> APIRouter:
+    """The routes for `catalog`; enum parameters drawn from concept schemes are read from `store`."""
+    catalog = resolve(catalog, store)
+    api = APIRouter(tags=["Analyses"])
+
+    @api.get("/queries", summary="The catalogue of canned analyses")
+    def list_queries(request: Request) -> JSONResponse:
+        base = str(request.url.replace(query="", fragment="")).rstrip("/")
+        return JSONResponse(
+            [{**q.describe(), "href": f"{base}/{q.name}"} for q in catalog],
+            headers={"Cache-Control": "public, max-age=60"},
+        )
+
+    for query in catalog:
+        api.add_api_route(
+            f"/queries/{query.name}",
+            _handler(query),
+            methods=["GET"],
+            name=f"query:{query.name}",
+            summary=query.title,
+            description=query.description,
+            tags=["Analyses: " + query.folder],
+            responses=_RESPONSES,
+            openapi_extra={"parameters": [_openapi(p) for p in query.parameters]},
+        )
+    return api
+
+
+def _openapi(p: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": p.name,
+        "in": "query",
+        "required": p.required,
+        "description": p.description,
+        "schema": p.openapi_schema(),
+    }
+    if p.example is not None:
+        entry["example"] = _example(p)
+    return entry
+
+
+def _example(p: Any) -> Any:
+    value = p.example
+    if p.type == "integer":
+        return int(value)
+    if p.type == "decimal":
+        return float(value)
+    if p.type == "boolean":
+        return value.lower() in ("true", "1", "yes")
+    return value
+
+
+def _values(request: Request) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in values:
+            raise ParameterError(name, "is given more than once", value)
+        values[name] = value
+    return values
+
+
+def _handler(query: CannedQuery) -> Callable[..., Response]:
+    def run_analysis(
+        request: Request,
+        endpoint: Annotated[Endpoint, Depends(get_endpoint)],
+        settings: Annotated[ServerSettings, Depends(get_settings)],
+    ) -> Response:
+        started = time.perf_counter()
+        terms = check(endpoint.store, query, _values(request))
+        prepared = endpoint.prepare(QueryRequest(bind_text(query.sparql, terms), accept=request.headers.get("accept")))
+        prepare_ms = (time.perf_counter() - started) * 1000
+        headers = _cache_headers(settings, prepared.etag, prepared.version)
+        if _not_modified(request, prepared.etag):
+            headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
+            return Response(status_code=304, headers=headers)
+        answer = endpoint.run(prepared)
+        headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, " + (
+            "cache;desc=hit" if answer.cached else f"exec;dur={answer.seconds * 1000:.2f}, cache;desc=miss"
+        )
+        return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
+    run_analysis.__name__ = "query_" + query.name.replace("/", "_").replace("-", "_")
+    return run_analysis

@@ -1,0 +1,105 @@
+"""The SPARQL 1.1 Service Description of the endpoint, with its dataset, as RDF in any format.
+
+It says what a federating client needs before sending a query: the endpoint (the URL it was
+asked at), SPARQL 1.1 Query, the result formats, that the default graph is the union of the
+named graphs (`sd:UnionDefaultGraph`), that SERVICE is supported (`sd:BasicFederatedQuery`,
+to the allow-list), and the dataset: every named graph with its `void:triples`, taken from the
+build's VoID description, plus the limits a query runs under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
+
+from .namespaces import BASE, SD
+from .negotiate import GRAPHS, RESULTS, Format
+
+DATASET = URIRef(BASE + "id/dataset/saphire-kg")
+RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+}
+
+
+@dataclass(frozen=True)
+class NamedGraph:
+    iri: str
+    triples: int | None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the service description says of the data: version, total, and each named graph."""
+
+    version: str
+    triples: int | None
+    graphs: tuple[NamedGraph, ...]
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float
+    max_results: int | None
+    allow_services: tuple[str, ...]
+
+
+def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Graph:
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.bind("dcterms", DCTERMS)
+    g.bind("formats", "http://www.w3.org/ns/formats/")
+    service = BNode("service")
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, URIRef(endpoint)))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    for fmt in (*RESULTS, *GRAPHS):
+        if fmt.iri:
+            g.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    g.add((service, SD.feature, SD.BasicFederatedQuery))
+    g.add((service, SD.defaultEntailmentRegime, URIRef("http://www.w3.org/ns/entailment/Simple")))
+    g.add((service, RDFS.comment, Literal(_limits_text(limits), lang="en")))
+    g.add((service, DCTERMS.hasVersion, Literal(dataset.version)))
+
+    g.add((service, SD.defaultDataset, DATASET))
+    g.add((DATASET, RDF.type, SD.Dataset))
+    g.add((DATASET, RDF.type, VOID.Dataset))
+    default = BNode("default-graph")
+    g.add((DATASET, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, RDFS.comment, Literal("the union of all the named graphs", lang="en")))
+    if dataset.triples is not None:
+        g.add((default, VOID.triples, Literal(dataset.triples, datatype=XSD.integer)))
+    for i, named in enumerate(dataset.graphs):
+        node, graph = BNode(f"named-{i}"), BNode(f"graph-{i}")
+        g.add((DATASET, SD.namedGraph, node))
+        g.add((node, RDF.type, SD.NamedGraph))
+        g.add((node, SD.name, URIRef(named.iri)))
+        g.add((node, SD.graph, graph))
+        g.add((graph, RDF.type, SD.Graph))
+        if named.triples is not None:
+            g.add((graph, VOID.triples, Literal(named.triples, datatype=XSD.integer)))
+    return g
+
+
+def _limits_text(limits: Limits) -> str:
+    rows = f"{limits.max_results} rows or triples" if limits.max_results else "no row limit"
+    services = ", ".join(limits.allow_services) if limits.allow_services else "none"
+    return (
+        f"Read-only. Each query may run {limits.timeout:g} s (then 503, never a partial result) and "
+        f"return {rows} (then 507). SERVICE calls go only to: {services}."
+    )
+
+
+def serialize(graph: Graph, fmt: Format) -> bytes:
+    """The description in one of negotiate's RDF formats."""
+    out = graph.serialize(format=RDFLIB_FORMATS[fmt.media_type], encoding="utf-8")
+    return out if isinstance(out, bytes) else out.encode("utf-8")

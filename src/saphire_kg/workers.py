@@ -1,0 +1,399 @@
+"""Query evaluation in worker processes that can be killed: the deadline and isolation of the server.
+
+pyoxigraph cannot be interrupted from Python (an aggregate or ORDER BY does all its work before
+the first row), so a deadline that really stops the work has to stop a process. `WorkerPool`
+keeps a few worker processes, each with the on-disk store open read-only; a query goes to an
+idle worker, which evaluates it and serialises the whole result before sending a byte back.
+At the deadline the parent kills the worker, starts a replacement in the background and raises
+`QueryTimeout` (503): a client gets a complete answer or an error, never a truncated 200.
+
+A query still running `demote_after` seconds after it started evaluating gets its process's
+priority lowered (nice 10), so a runaway query takes only what the cheap ones leave. When it
+is done the priority is raised again where the OS allows it (root, CAP_SYS_NICE); elsewhere
+that worker is replaced, since an unprivileged process cannot raise its priority. `reload()` starts a new
+generation of workers on the (rebuilt) store and retires the old ones as they come back idle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from .errors import (
+    Overloaded,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    ResultTooLarge,
+    SaphireError,
+    StoreUnavailable,
+)
+from .store import OxigraphStore, read_manifest
+
+log = logging.getLogger(__name__)
+
+DEMOTED_NICE = 10
+
+
+def _worker_main(
+    conn: Connection, path: str, max_results: int | None, max_bytes: int | None
+) -> None:
+    """The loop of one worker process: open the store, then answer jobs until told to stop."""
+    try:
+        store = OxigraphStore(Path(path), max_results=max_results, max_bytes=max_bytes)
+    except (SaphireError, OSError) as exc:
+        conn.send(("failed", str(exc)))
+        return
+    conn.send(("ready", store.version))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        sparql, accept, default_graphs, named_graphs = job
+        try:
+            media_type, body = store.query(
+                sparql, accept, default_graphs=default_graphs, named_graphs=named_graphs
+            )
+        except QuerySyntaxError as exc:
+            conn.send(("syntax", exc.message, exc.line, exc.column))
+        except ResultTooLarge as exc:
+            conn.send(("too_large", exc.limit, exc.unit))
+        except QueryFailed as exc:
+            conn.send(("failed_query", str(exc)))
+        except Exception as exc:  # noqa: BLE001 — the worker's outermost boundary: report, keep serving
+            conn.send(("internal", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send(("ok", media_type, len(body)))
+            conn.send_bytes(body)
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any  # multiprocessing.Process (spawn context)
+    conn: Connection
+    generation: int
+    version: str = ""
+    demoted: bool = False
+    gone: bool = False  # killed or stopped: never handed out again
+
+
+@dataclass
+class PoolStats:
+    """Counters the metrics endpoint reads."""
+
+    queries: int = 0
+    timeouts: int = 0
+    killed: int = 0
+    spawned: int = 0
+    overloaded: int = 0
+    busy: int = 0
+    last_error: str | None = None
+    seconds_by_outcome: dict[str, float] = field(default_factory=dict)
+
+
+class WorkerPool:
+    """A `Store` over the on-disk Oxigraph store at `path`, evaluated in killable worker processes.
+
+    `timeout` is the longest a query may take, queueing included; a caller may ask for less.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        workers: int = 2,
+        timeout: float = 10.0,
+        max_results: int | None = None,
+        max_bytes: int | None = None,
+        demote_after: float = 0.5,
+        start_timeout: float = 60.0,
+    ) -> None:
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise StoreUnavailable(f"no built store at {path.name}: run `saphire-kg build`")
+        self.path = path
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self.max_results = max_results
+        self.max_bytes = max_bytes
+        self.demote_after = demote_after
+        self.stats = PoolStats()
+        self._ctx = mp.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._version = str(manifest["version"])
+        self._closed = False
+        self._live: set[_Worker] = set()
+        started = [self._start(0) for _ in range(self.size)]
+        for w in started:
+            self._await_ready(w, start_timeout)
+        if not any(w.version for w in started):
+            self.close()
+            raise StoreUnavailable(f"no query worker could open the store: {self.stats.last_error}")
+
+    # -- the Store protocol ---------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def query(
+        self,
+        sparql: str,
+        accept: str = "application/sparql-results+json",
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[str, bytes]:
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        started = time.monotonic()
+        deadline = started + limit
+        worker = self._acquire(deadline, limit)
+        outcome = "error"
+        try:
+            worker.conn.send((sparql, accept, _listed(default_graphs), _listed(named_graphs)))
+            if not self._wait(worker, time.monotonic(), deadline):
+                outcome = "timeout"
+                self.stats.timeouts += 1
+                self._kill(worker)
+                raise QueryTimeout(limit)
+            reply = worker.conn.recv()
+            if reply[0] == "ok":
+                body = worker.conn.recv_bytes()
+                outcome = "ok"
+                return reply[1], body
+            raise _error(reply)
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._kill(worker)
+            self.stats.last_error = f"a query worker stopped: {type(exc).__name__}"
+            raise StoreUnavailable("the query worker stopped while answering; try again") from exc
+        finally:
+            self.stats.queries += 1
+            self.stats.busy -= 1
+            self.stats.seconds_by_outcome[outcome] = (
+                self.stats.seconds_by_outcome.get(outcome, 0.0) + time.monotonic() - started
+            )
+            if outcome != "timeout":
+                self._release(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._live)
+            self._live.clear()
+        for w in workers:
+            self._stop(w)
+
+    # -- reloading ------------------------------------------------------------------------------
+
+    def reload(self, wait: float = 60.0) -> str:
+        """Start workers on the store now at `path`; switch to them once one is ready.
+
+        Returns the new version; raises StoreUnavailable (keeping the old workers) if none opens.
+        """
+        if read_manifest(self.path) is None:
+            raise StoreUnavailable(
+                "the rebuilt store has no manifest; still serving the previous one"
+            )
+        generation = self._generation + 1
+        fresh = [self._start(generation) for _ in range(self.size)]
+        ready = [w for w in fresh if self._await_ready(w, wait)]
+        if not ready:
+            raise StoreUnavailable(
+                f"the rebuilt store could not be opened: {self.stats.last_error}"
+            )
+        with self._lock:
+            self._generation = generation
+            self._version = ready[0].version
+        self._drain_old()
+        return self._version
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            alive = sum(1 for w in self._live if w.process.is_alive())
+            ready = sum(1 for w in self._live if w.version and not w.gone and w.process.is_alive())
+        return {
+            "workers": self.size,
+            "alive": alive,
+            "ready": ready,
+            "busy": self.stats.busy,
+            "generation": self._generation,
+            "last_error": self.stats.last_error,
+        }
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _start(self, generation: int) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=_worker_main,
+            args=(child, str(self.path), self.max_results, self.max_bytes),
+            name=f"saphire-query-{generation}",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent, generation)
+        with self._lock:
+            self._live.add(worker)
+        self.stats.spawned += 1
+        return worker
+
+    def _await_ready(self, worker: _Worker, wait: float) -> bool:
+        """Wait for a new worker's first message; put it in the idle queue if it opened the store."""
+        try:
+            message = (
+                worker.conn.recv()
+                if worker.conn.poll(wait)
+                else ("failed", "did not start in time")
+            )
+        except (EOFError, OSError):
+            message = ("failed", "exited while opening the store")
+        if message[0] != "ready":
+            self.stats.last_error = f"query worker: {message[1]}"
+            log.error("query worker could not start: %s", message[1])
+            self._stop(worker)
+            return False
+        worker.version = message[1]
+        self._idle.put(worker)
+        return True
+
+    def _replace(self) -> None:
+        """Start a worker of the current generation in the background (after a kill or retirement)."""
+        if self._closed:
+            return
+
+        def start() -> None:
+            delay = 0.5
+            while not self._closed:
+                if self._await_ready(self._start(self._generation), 60.0):
+                    return
+                time.sleep(delay)  # the store may be mid-swap; try again, less and less often
+                delay = min(delay * 2, 30.0)
+
+        threading.Thread(target=start, name="saphire-respawn", daemon=True).start()
+
+    def _acquire(self, deadline: float, limit: float) -> _Worker:
+        while True:
+            if self._closed:
+                raise StoreUnavailable("the store is closed")
+            remaining = deadline - time.monotonic()
+            try:
+                worker = self._idle.get(timeout=max(remaining, 0.0))
+            except queue.Empty:
+                self.stats.overloaded += 1
+                raise Overloaded(limit) from None
+            if (
+                worker.gone
+                or worker.generation != self._generation
+                or not worker.process.is_alive()
+            ):
+                current = worker.generation == self._generation
+                self._stop(worker)
+                if current:
+                    self._replace()
+                continue
+            self.stats.busy += 1
+            return worker
+
+    def _wait(self, worker: _Worker, started: float, deadline: float) -> bool:
+        """Wait for the worker's answer until the deadline, lowering its priority after a while
+        (`started`: when it began evaluating, not when the request began queueing)."""
+        demote_at = started + self.demote_after
+        if demote_at < deadline:
+            if worker.conn.poll(max(demote_at - time.monotonic(), 0.0)):
+                return True
+            try:
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid, DEMOTED_NICE)
+                worker.demoted = True
+            except (OSError, AttributeError):
+                pass  # not on this platform, or the process has just exited
+        return worker.conn.poll(max(deadline - time.monotonic(), 0.0))
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.gone:
+            return
+        if worker.demoted:
+            try:
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid, 0)
+                worker.demoted = False
+            except (OSError, AttributeError):
+                pass  # not allowed here: the worker is replaced below
+        if worker.demoted or worker.generation != self._generation or self._closed:
+            current = worker.generation == self._generation
+            self._stop(worker)
+            if current:
+                self._replace()
+        else:
+            self._idle.put(worker)
+
+    def _kill(self, worker: _Worker) -> None:
+        """Stop a worker at once (it is running a query), and start its replacement."""
+        self.stats.killed += 1
+        worker.gone = True
+        with self._lock:
+            self._live.discard(worker)
+        worker.process.kill()
+        threading.Thread(target=worker.process.join, args=(5.0,), daemon=True).start()
+        worker.conn.close()
+        if worker.generation == self._generation:
+            self._replace()
+
+    def _stop(self, worker: _Worker) -> None:
+        """Stop an idle worker politely (it finishes nothing: it has no job)."""
+        worker.gone = True
+        with self._lock:
+            self._live.discard(worker)
+        with contextlib.suppress(OSError, ValueError):  # it may be gone already
+            worker.conn.send(None)
+        worker.conn.close()
+
+        def reap() -> None:
+            worker.process.join(2.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(2.0)
+
+        threading.Thread(target=reap, daemon=True).start()
+
+    def _drain_old(self) -> None:
+        """Retire the old generation's idle workers now; busy ones retire when they come back."""
+        kept = []
+        while True:
+            try:
+                w = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            (kept.append(w) if w.generation == self._generation else self._stop(w))
+        for w in kept:
+            self._idle.put(w)
+
+
+def _listed(graphs: Sequence[str] | None) -> list[str] | None:
+    return None if graphs is None else list(graphs)
+
+
+def _error(reply: tuple) -> SaphireError:
+    kind = reply[0]
+    if kind == "syntax":
+        return QuerySyntaxError(reply[1], reply[2], reply[3])
+    if kind == "too_large":
+        return ResultTooLarge(reply[1], reply[2])
+    if kind == "failed_query":
+        return QueryFailed(reply[1])
+    log.error("query worker error: %s", reply[1])
+    return QueryFailed("the query could not be evaluated (an internal error, logged on the server)")

@@ -1,0 +1,312 @@
+"""/sparql in process (TestClient over the embedded store): the protocol, errors, caching, CORS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from saphire_kg.config import ServerSettings
+from saphire_kg.http import create_app
+from saphire_kg.http.deps import get_settings
+from saphire_kg.store import OxigraphStore
+from tests.stores import PEOPLE, write_test_store
+
+SELECT = "SELECT ?name WHERE { ?p <http://xmlns.com/foaf/0.1/name> ?name } ORDER BY ?name"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+DIRECT = {"content-type": "application/sparql-query"}
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_test_store(tmp_path_factory.mktemp("http"), PEOPLE, version="v1")
+
+
+@pytest.fixture
+def client(store_dir: Path):
+    settings = ServerSettings(
+        max_age=30, allow_services=("http://allowed.example/sparql",), max_query_bytes=10_000
+    )
+    with TestClient(create_app(settings, OxigraphStore(store_dir))) as c:
+        yield c
+
+
+def _names(response) -> list[str]:
+    return [b["name"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+def test_get(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": SELECT})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/sparql-results+json"
+    assert _names(r) == ["Alice", "Bob"]
+
+
+def test_post_form_and_direct_give_the_same_answer(client: TestClient) -> None:
+    a = client.post("/sparql", data={"query": SELECT}, headers=FORM)
+    b = client.post("/sparql", content=SELECT, headers=DIRECT)
+    assert a.status_code == b.status_code == 200
+    assert a.content == b.content
+    assert a.headers["etag"] == b.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("text/tab-separated-values", "text/tab-separated-values; charset=utf-8"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("application/json", "application/sparql-results+json"),
+    ],
+)
+def test_select_conneg(client: TestClient, accept: str, content_type: str) -> None:
+    r = client.get("/sparql", params={"query": SELECT}, headers={"accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"] == content_type
+    assert r.headers["vary"].startswith("Accept")
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "text/turtle; charset=utf-8"),
+        ("application/n-triples", "application/n-triples"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/trig", "application/trig"),
+        ("application/n-quads", "application/n-quads"),
+    ],
+)
+def test_construct_conneg(client: TestClient, accept: str | None, content_type: str) -> None:
+    headers = {"accept": accept} if accept else {}
+    r = client.get(
+        "/sparql", params={"query": "DESCRIBE <http://example.org/alice>"}, headers=headers
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == content_type
+    assert b"Alice" in r.content
+
+
+def test_not_acceptable_lists_what_is_offered(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": SELECT}, headers={"accept": "image/png"})
+    assert r.status_code == 406
+    assert "text/csv" in r.text
+
+
+def test_syntax_error_is_400_with_line_and_column(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": "SELECT *\nWHERE { ?s ?p }"})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("text/plain")
+    assert "2:15" in r.text
+    problem = client.get(
+        "/sparql",
+        params={"query": "SELECT *\nWHERE { ?s ?p }"},
+        headers={"accept": "application/json"},
+    )
+    assert problem.headers["content-type"] == "application/problem+json"
+    assert (
+        problem.json()["line"] == 2
+        and problem.json()["column"] == 15
+        and problem.json()["status"] == 400
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "status"),
+    [
+        ("post", {"content": "ASK {}", "headers": {"content-type": "text/plain"}}, 415),
+        ("post", {"content": "ASK {}"}, 415),
+        (
+            "post",
+            {
+                "content": "ASK {}",
+                "headers": {"content-type": "application/sparql-query; charset=UTF-16"},
+            },
+            400,
+        ),
+        ("post", {"content": b"ASK { ?s ?p '\xff' }", "headers": DIRECT}, 400),
+        ("post", {"content": b"query=ASK%20%7B%7D&query=ASK%20%7B%7D", "headers": FORM}, 400),
+        ("post", {"content": b"query=%FF", "headers": FORM}, 400),
+        ("post", {"content": b"", "headers": FORM}, 400),
+        ("get", {"params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
+        ("get", {"params": {"update": "CLEAR ALL"}}, 403),
+        (
+            "post",
+            {"content": "CLEAR ALL", "headers": {"content-type": "application/sparql-update"}},
+            403,
+        ),
+        ("post", {"content": b"update=CLEAR+ALL", "headers": FORM}, 403),
+        ("get", {"params": {"query": "INSERT DATA { <a:a> <a:b> <a:c> }"}}, 403),
+        ("put", {"params": {"query": "ASK {}"}}, 405),
+        ("delete", {}, 405),
+        ("post", {"content": "ASK {" + " " * 20_000 + "}", "headers": DIRECT}, 413),
+    ],
+)
+def test_bad_requests(client: TestClient, method: str, kwargs: dict, status: int) -> None:
+    r = getattr(client, method)("/sparql", **kwargs)
+    assert r.status_code == status, r.text
+    if status != 405:
+        assert r.text.startswith(str(status))  # says what was wrong, in text
+        assert "Traceback" not in r.text and "/work/" not in r.text
+
+
+def test_update_refusal_explains_read_only(client: TestClient) -> None:
+    r = client.post(
+        "/sparql", content="CLEAR ALL", headers={"content-type": "application/sparql-update"}
+    )
+    assert "read-only" in r.text
+
+
+def test_service_allow_list(client: TestClient) -> None:
+    refused = client.get(
+        "/sparql", params={"query": "SELECT * { SERVICE <http://10.1.2.3/sparql> { ?s ?p ?o } }"}
+    )
+    assert refused.status_code == 403 and "http://10.1.2.3/sparql" in refused.text
+    silent = client.get(
+        "/sparql",
+        params={"query": "SELECT * { SERVICE SILENT <http://10.1.2.3/sparql> { ?s ?p ?o } }"},
+    )
+    assert silent.status_code == 200
+    assert silent.json()["results"]["bindings"] == [
+        {}
+    ]  # one empty solution, as a failed silent service gives
+
+
+def test_dataset_parameters(client: TestClient) -> None:
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    numbers = "http://example.org/graph/numbers"
+    r = client.get("/sparql", params=[("query", q), ("default-graph-uri", numbers)])
+    assert r.json()["results"]["bindings"][0]["n"]["value"] == "40"
+    r2 = client.post(f"/sparql?default-graph-uri={numbers}", content=q, headers=DIRECT)
+    assert r2.json() == r.json()
+    assert r.headers["etag"] != client.get("/sparql", params={"query": q}).headers["etag"]
+
+
+def test_etag_revalidation_and_cache(client: TestClient) -> None:
+    first = client.get("/sparql", params={"query": SELECT})
+    assert "cache;desc=miss" in first.headers["server-timing"]
+    assert first.headers["cache-control"] == "public, max-age=30"
+    assert first.headers["saphire-dataset-version"] == "v1"
+    again = client.get("/sparql", params={"query": SELECT + "  # the same query"})
+    assert "cache;desc=hit" in again.headers["server-timing"]
+    assert again.headers["etag"] == first.headers["etag"]
+    not_modified = client.get(
+        "/sparql", params={"query": SELECT}, headers={"if-none-match": first.headers["etag"]}
+    )
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == first.headers["etag"]
+    csv = client.get(
+        "/sparql",
+        params={"query": SELECT},
+        headers={"accept": "text/csv", "if-none-match": first.headers["etag"]},
+    )
+    assert csv.status_code == 200  # another format, another ETag
+
+
+def test_head(client: TestClient) -> None:
+    get = client.get("/sparql", params={"query": SELECT})
+    head = client.head("/sparql", params={"query": SELECT})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_cors_without_credentials(client: TestClient) -> None:
+    preflight = client.options(
+        "/sparql",
+        headers={
+            "origin": "https://app.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in preflight.headers
+    r = client.get("/sparql", params={"query": SELECT}, headers={"origin": "https://app.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "etag" in r.headers["access-control-expose-headers"].lower()
+
+
+def test_service_description_by_conneg(client: TestClient) -> None:
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+
+    from saphire_kg.namespaces import SD, VOID
+
+    r = client.get("/sparql", headers={"accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    service = next(g.subjects(RDF.type, SD.Service))
+    assert g.value(service, SD.endpoint) == URIRef("http://testserver/sparql")
+    assert (service, SD.feature, SD.UnionDefaultGraph) in g
+    assert (service, SD.feature, SD.BasicFederatedQuery) in g
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in g
+    assert (
+        service,
+        SD.resultFormat,
+        URIRef("http://www.w3.org/ns/formats/SPARQL_Results_CSV"),
+    ) in g
+    dataset = g.value(service, SD.defaultDataset)
+    named = {
+        str(g.value(n, SD.name)): int(g.value(g.value(n, SD.graph), VOID.triples))
+        for n in g.objects(dataset, SD.namedGraph)
+    }
+    assert named["http://example.org/graph/people"] == 5
+    assert named["http://example.org/graph/numbers"] == 40
+    assert "https://w3id.org/saphire/graph/void" in named
+    for accept in ("application/ld+json", "application/rdf+xml", "application/n-triples"):
+        assert (
+            client.get("/sparql", headers={"accept": accept})
+            .headers["content-type"]
+            .startswith(accept)
+        )
+
+
+def test_browser_gets_the_query_page(client: TestClient) -> None:
+    r = client.get("/sparql", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<textarea" in r.text and "http://example.org/graph/people" in r.text
+    assert (
+        "http" not in r.text.split("<script>")[1].split("fetch(")[0]
+    )  # no CDN: scripts are inline
+    assert '<script type="application/ld+json">' in r.text
+
+
+def test_settings_come_from_a_dependency_tests_can_override(store_dir: Path) -> None:
+    app = create_app(ServerSettings(), OxigraphStore(store_dir))
+    app.dependency_overrides[get_settings] = lambda: ServerSettings(
+        allow_services=("http://x.example/",), max_age=5
+    )
+    with TestClient(app) as c:
+        r = c.get("/sparql", params={"query": "SELECT * { SERVICE SILENT <http://10.0.0.1/> {} }"})
+        assert r.headers["cache-control"] == "public, max-age=5"
+        refused = c.get("/sparql", params={"query": "SELECT * { SERVICE <http://10.0.0.1/> {} }"})
+        assert "http://x.example/" in refused.text
+
+
+def test_void(client: TestClient) -> None:
+    r = client.get("/.well-known/void", headers={"accept": "application/n-triples"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/n-triples"
+    assert b"<http://rdfs.org/ns/void#subset>" in r.content
+
+
+def test_health_and_metrics(client: TestClient) -> None:
+    client.get("/sparql", params={"query": SELECT})
+    health = client.get("/health")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "ok" and body["dataset_version"] == "v1" and body["store"] == "ok"
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'saphire_dataset_info{version="v1"} 1.0' in metrics.text
+    assert 'saphire_http_requests_total{method="GET",route="/sparql",status="200"}' in metrics.text
+    assert "saphire_cache_misses_total" in metrics.text
+
+
+def test_openapi_documents_sparql(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    ops = spec["paths"]["/sparql"]
+    assert {"get", "post"} <= set(ops)
+    assert "application/sparql-query" in ops["post"]["requestBody"]["content"]
+    assert json.dumps(spec)  # serialisable

@@ -1,0 +1,108 @@
+"""The endpoint without HTTP: ETags, the answer cache, and one evaluation for a burst of the same query."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from saphire_kg.config import ServerSettings
+from saphire_kg.endpoint import AnswerCache, Endpoint, QueryRequest
+
+
+class SlowStore:
+    """A Store that takes its time and counts its evaluations."""
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        self.seconds = seconds
+        self.calls = 0
+        self.version = "v1"
+
+    def query(
+        self,
+        sparql: str,
+        accept: str = "application/sparql-results+json",
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[str, bytes]:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return accept, b'{"head":{},"boolean":true}'
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_burst_of_the_same_query_is_evaluated_once() -> None:
+    store = SlowStore()
+    endpoint = Endpoint(store, ServerSettings())
+    answers = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(endpoint.answer(QueryRequest("ASK {}"))))
+        for _ in range(6)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.calls == 1
+    assert len({a.body for a in answers}) == 1 and len(answers) == 6
+
+
+def test_without_a_cache_every_request_is_evaluated() -> None:
+    store = SlowStore(0.0)
+    endpoint = Endpoint(store, ServerSettings(cache_entries=0))
+    for _ in range(3):
+        assert not endpoint.answer(QueryRequest("ASK {}")).cached
+    assert store.calls == 3
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (QueryRequest("ASK {}"), QueryRequest("ASK   {} # comment"), True),
+        (
+            QueryRequest("ASK {}"),
+            QueryRequest("ASK {}", accept="application/sparql-results+xml"),
+            False,
+        ),
+        (
+            QueryRequest("ASK {}"),
+            QueryRequest("ASK {}", default_graphs=("http://g",), named_graphs=()),
+            False,
+        ),
+        (
+            QueryRequest("ASK {}", default_graphs=(), named_graphs=("http://g",)),
+            QueryRequest("ASK {}", default_graphs=("http://g",), named_graphs=()),
+            False,
+        ),
+        (QueryRequest("ASK { ?s ?p 'a b' }"), QueryRequest("ASK { ?s ?p 'a  b' }"), False),
+    ],
+)
+def test_etag(a: QueryRequest, b: QueryRequest, same: bool) -> None:
+    endpoint = Endpoint(SlowStore(0.0), ServerSettings())
+    assert (endpoint.prepare(a).etag == endpoint.prepare(b).etag) is same
+
+
+def test_a_new_version_has_new_etags() -> None:
+    store = SlowStore(0.0)
+    endpoint = Endpoint(store, ServerSettings())
+    first = endpoint.prepare(QueryRequest("ASK {}")).etag
+    store.version = "v2"
+    assert endpoint.prepare(QueryRequest("ASK {}")).etag != first
+
+
+def test_cache_is_bounded_in_entries_and_bytes() -> None:
+    cache = AnswerCache(entries=3, max_bytes=800)
+    for i in range(5):
+        cache.put(f"k{i}", b"x" * 10)
+    assert len(cache) == 3 and cache.get("k0") is None and cache.get("k4") == b"x" * 10
+    cache.put("big", b"x" * 200)  # more than an eighth of the budget: not kept
+    assert cache.get("big") is None
+    for i in range(8):
+        cache.put(f"m{i}", b"y" * 100)
+    assert cache.bytes <= 800

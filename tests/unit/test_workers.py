@@ -1,0 +1,139 @@
+"""The worker pool: deadlines that stop the work, isolation, limits, reload, a worker's death."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from saphire_kg.errors import QuerySyntaxError, QueryTimeout, ResultTooLarge, StoreUnavailable
+from saphire_kg.workers import WorkerPool
+from tests.stores import PEOPLE, write_test_store
+
+# 40^5 ≈ 100 million combinations: far longer than any timeout here, and no triple pattern to
+# cancel between (the case Oxigraph's own --timeout-s did not stop).
+_VALUES = "{ " + " ".join(str(i) for i in range(40)) + " }"
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) { " + " ".join(f"VALUES ?v{i} {_VALUES}" for i in range(5)) + " }"
+)
+CHEAP = "ASK { <http://example.org/alice> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_test_store(tmp_path_factory.mktemp("pool"), PEOPLE, version="test-1")
+
+
+@pytest.fixture(scope="module")
+def pool(store_dir: Path):
+    pool = WorkerPool(store_dir, workers=2, timeout=1.0, max_results=40)
+    yield pool
+    pool.close()
+
+
+def _wait_until(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def test_answers_like_the_store(pool: WorkerPool) -> None:
+    media_type, body = pool.query(CHEAP)
+    assert media_type == "application/sparql-results+json"
+    assert json.loads(body)["boolean"] is True
+    assert pool.version == "test-1"
+
+
+def test_errors_come_back_as_themselves(pool: WorkerPool) -> None:
+    with pytest.raises(QuerySyntaxError) as raised:
+        pool.query("SELECT * {\n ?s }")
+    assert raised.value.line == 2
+    with pytest.raises(ResultTooLarge):
+        pool.query("SELECT * { ?s ?p ?o }")
+
+
+def test_runaway_query_is_stopped_at_the_deadline_and_others_keep_going(pool: WorkerPool) -> None:
+    killed_before = pool.stats.killed
+    outcome: dict = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        try:
+            pool.query(RUNAWAY)
+        except QueryTimeout as exc:
+            outcome["error"] = exc
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.1)
+    latencies = []
+    while thread.is_alive():
+        started = time.monotonic()
+        pool.query(CHEAP)
+        latencies.append(time.monotonic() - started)
+    thread.join()
+    assert isinstance(outcome["error"], QueryTimeout)
+    assert 1.0 <= outcome["seconds"] < 2.0  # the deadline, plus at most a second
+    assert "1 s" in str(outcome["error"])
+    assert len(latencies) > 10
+    assert sorted(latencies)[int(len(latencies) * 0.95)] < 0.25
+    assert pool.stats.killed == killed_before + 1
+    _wait_until(lambda: pool.status()["ready"] == 2)
+    assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+
+
+def test_a_caller_may_ask_for_a_shorter_deadline(pool: WorkerPool) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        pool.query(RUNAWAY, timeout=0.3)
+    assert time.monotonic() - started < 1.0
+    _wait_until(lambda: pool.status()["ready"] == 2)
+
+
+def test_a_worker_killed_mid_query_is_a_503_and_is_replaced(pool: WorkerPool) -> None:
+    def kill_busy_worker() -> None:
+        _wait_until(lambda: pool.stats.busy > 0)
+        time.sleep(0.1)
+        with pool._lock:  # noqa: SLF001 — the test plays the kernel's OOM killer
+            idle = set(pool._idle.queue)  # noqa: SLF001
+            busy = [w.process.pid for w in pool._live if w not in idle and w.version]  # noqa: SLF001
+        assert len(busy) == 1
+        os.kill(busy[0], signal.SIGKILL)
+
+    threading.Thread(target=kill_busy_worker).start()
+    with pytest.raises(StoreUnavailable):
+        pool.query(RUNAWAY, timeout=5.0)
+    _wait_until(lambda: pool.status()["ready"] == 2)
+    assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+
+
+def test_reload_switches_to_the_rebuilt_store(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    store_dir = write_test_store(build, PEOPLE, version="v1")
+    pool = WorkerPool(store_dir, workers=2, timeout=5.0)
+    try:
+        changed = dict(PEOPLE)
+        changed["http://example.org/graph/people"] += (
+            '<http://example.org/carol> <http://xmlns.com/foaf/0.1/name> "Carol" .\n'
+        )
+        write_test_store(build, changed, version="v2")
+        assert pool.reload() == "v2"
+        assert pool.version == "v2"
+        ask = "ASK { ?s <http://xmlns.com/foaf/0.1/name> 'Carol' }"
+        for _ in range(4):  # every worker answers from the new store
+            assert json.loads(pool.query(ask)[1])["boolean"] is True
+        _wait_until(lambda: pool.status()["ready"] == 2)
+    finally:
+        pool.close()
+
+
+def test_a_missing_store_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="no built store"):
+        WorkerPool(tmp_path / "nothing")
