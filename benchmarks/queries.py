@@ -1,7 +1,7 @@
 """Benchmark every canned query on the real data and on seeded synthetic graphs 10x and 100x larger.
 
-    /work/venv/bin/python benchmarks/queries.py                  # real, 10x, 100x; 7 runs each
-    /work/venv/bin/python benchmarks/queries.py --scales 1,10 --runs 5 --timeout 30
+    python benchmarks/queries.py                  # real, 10x, 100x; 7 runs each
+    python benchmarks/queries.py --scales 1,10 --runs 5 --timeout 30
 
 Not a test: it prints two tables. The first gives, per canned query (with its documented example
 parameters), the rows and the uncached median / p95 wall time of the query alone (the store's
