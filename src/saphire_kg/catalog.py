@@ -272,7 +272,7 @@ def tokenize(sparql: str, first_line: int = 1) -> list[Token]:
     return tokens
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two sub-selects may look alike
 class _Level:
     """One SELECT (the query, or a sub-select): what it projects and where variables occur."""
 

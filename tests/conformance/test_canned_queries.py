@@ -339,10 +339,10 @@ def test_every_query_is_collected_once() -> None:
 
 
 # An outer VALUES block is a join, not a substitution: a FILTER inside a UNION branch (or any
-# nested group) is evaluated before the join and sees the parameter unbound. These analyses
-# filter on a parameter inside UNION branches, so the VALUES mode answers them differently;
+# nested group) is evaluated before the join and sees the parameter unbound. This analysis
+# filters on a parameter inside UNION branches, so the VALUES mode answers it differently;
 # text binding and SEP-0007 substitution never do.
-VALUES_DIFFER = {"complementarity/special-needs-peers", "complementarity/score"}
+VALUES_DIFFER = {"complementarity/special-needs-peers"}
 
 
 def _norm(found: list[dict[str, str]]) -> Counter:
