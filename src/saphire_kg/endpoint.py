@@ -163,11 +163,20 @@ class Endpoint:
         tag = etag_of(version, screened.normal, request, fmt)
         return Prepared(request, screened, fmt, version, f'"{tag}"', tag)
 
+    def cached(self, prepared: Prepared) -> Answer | None:
+        """The answer if the cache holds it (no blocking: callable on an event loop)."""
+        body = self.cache.get(prepared.key)
+        if body is None:
+            return None
+        return Answer(prepared.format, body, prepared.etag, prepared.version, True, 0.0)
+
     def run(self, prepared: Prepared) -> Answer:
         """The answer from the cache, from an identical request already running, or the store."""
-        body = self.cache.get(prepared.key)
-        if body is not None:
-            return Answer(prepared.format, body, prepared.etag, prepared.version, True, 0.0)
+        found = self.cached(prepared)
+        return found if found is not None else self.compute(prepared)
+
+    def compute(self, prepared: Prepared) -> Answer:
+        """The answer from an identical request already running, or else from the store (blocks)."""
         if self.cache.entries <= 0:
             return self._evaluate(prepared)
         with self._lock:

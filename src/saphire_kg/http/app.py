@@ -53,6 +53,7 @@ def create_app(
     if catalog is not None:
         app.include_router(queries.router(catalog, store))
     errors.install(app)
+    app.add_middleware(sparql.QueryFastPath)  # innermost: CORS and metrics still apply
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

@@ -84,7 +84,8 @@ def error_response(
     return Response(body.encode("utf-8"), status_code=status, media_type=fmt.content_type)
 
 
-async def _domain_error(request: Request, exc: Exception) -> Response:
+async def domain_error(request: Request, exc: Exception) -> Response:
+    """The answer to a domain error: its status, a body that says what to fix, Retry-After."""
     assert isinstance(exc, SaphireError)
     status = status_of(exc)
     extra: dict = {}
@@ -109,5 +110,5 @@ async def _bug(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(SaphireError, _domain_error)
+    app.add_exception_handler(SaphireError, domain_error)
     app.add_exception_handler(Exception, _bug)

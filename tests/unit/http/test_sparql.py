@@ -310,3 +310,44 @@ def test_openapi_documents_sparql(client: TestClient) -> None:
     assert {"get", "post"} <= set(ops)
     assert "application/sparql-query" in ops["post"]["requestBody"]["content"]
     assert json.dumps(spec)  # serialisable
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ({"query": SELECT}, {"accept": "text/csv"}),
+        ({"query": SELECT}, {"if-none-match": "*"}),
+        ({"query": "SELECT * {"}, {}),
+        ({"query": "ASK {}", "default-graph-uri": "http://example.org/graph/people"}, {}),
+        ([("query", "ASK {}"), ("query", "ASK {}")], {}),
+        ({"update": "CLEAR ALL"}, {}),
+        ({"query": "CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }"}, {"accept": "image/png"}),
+    ],
+    ids=["csv", "revalidated", "syntax", "dataset", "two-queries", "update", "406"],
+)
+def test_the_get_fast_path_answers_as_the_routes_do(
+    store_dir: Path, params: dict | list, headers: dict
+) -> None:
+    """GET goes around FastAPI's routing unless dependencies are overridden: same answers."""
+    settings = ServerSettings(max_age=30)
+    answers = []
+    for routed in (False, True):
+        app = create_app(settings, OxigraphStore(store_dir))
+        if routed:
+            app.dependency_overrides[get_settings] = lambda: settings
+        with TestClient(app) as c:
+            r = c.get("/sparql", params=params, headers=headers)
+            metrics = c.get("/metrics").text
+        assert f'route="/sparql",status="{r.status_code}"' in metrics
+        answers.append(
+            (
+                r.status_code,
+                r.content,
+                {
+                    k: v
+                    for k, v in r.headers.items()
+                    if k not in ("server-timing", "content-length")
+                },
+            )
+        )
+    assert answers[0] == answers[1]
