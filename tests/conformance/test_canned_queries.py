@@ -393,3 +393,28 @@ def test_the_hostile_table_is_all_collected() -> None:
 def test_a_well_formed_iri_of_nothing_gives_an_empty_answer(catalog, store) -> None:
     assert answer(catalog, store, "gaps/countries-outside-initiative", {"initiative": "no-such-initiative"}) == []
     assert answer(catalog, store, "observatory/initiative-members", {"initiative": "no-such-initiative"}) == []
+
+
+# Analyses whose rows are absences (a stage, helix, membership or report item that nothing
+# records): no source can stand behind an absence. Every other analysis cites its sources.
+ABSENCES = {"checks/data-completeness", "gaps/missing-helices", "gaps/missing-stages", "gaps/no-active-membership"}
+
+
+POSITIVE = sorted(
+    name for p in (REPO / "queries").rglob("*.rq") if (name := p.relative_to(REPO / "queries").with_suffix("").as_posix()) not in ABSENCES
+)
+
+
+def test_the_positive_analyses_are_all_collected() -> None:
+    assert len(POSITIVE) == QUERY_COUNT - len(ABSENCES) == 18
+
+
+@pytest.mark.parametrize("query_name", POSITIVE)
+def test_every_row_of_a_positive_finding_cites_its_sources(catalog, store, query_name) -> None:
+    params = next((c[1] for c in CASES if c[0] == query_name), {})
+    names, found = rows(execute(store, catalog.get(query_name), params).body)
+    columns = [n for n in names if "sources" in n.lower()]
+    assert columns, f"{query_name} has no sources column"
+    assert any(row.get(c, {}).get("value") for row in found for c in columns), f"{query_name}: no row cites a source"
+    cited = [iri for row in found for c in columns if c in row for iri in row[c]["value"].split()]
+    assert all(iri.startswith(("https://", "http://")) for iri in cited), cited

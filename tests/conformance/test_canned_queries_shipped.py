@@ -167,3 +167,125 @@ def test_every_analysis_runs_on_the_shipped_data_with_its_example(catalog, store
         return Counter(json.dumps({k: " ".join(sorted(v.split(" "))) for k, v in r.items()}, sort_keys=True) for r in found)
 
     assert norm(text) == norm(substituted)
+
+
+# --- one test per analysis that the tests above do not reach, each on what the seeds state ----
+
+
+def test_flanders_and_east_netherlands_share_the_two_partnerships_they_lead(catalog, store) -> None:
+    # Seed 004 names Flanders and East Netherlands leading regions of S3P4PM; seed 000 names
+    # both coordinating regions of the VI Smart Health pilot: the one pair sharing two initiatives
+    # with South Netherlands only in one of them.
+    found = answer(catalog, store, "complementarity/shared-networks", {"min_shared": "2"})
+    assert {(r["regionA"], r["regionB"], r["initiative"]) for r in found} == {
+        ("region/BE2", "region/NL2", "initiative/s3p4pm"),
+        ("region/BE2", "region/NL2", "initiative/vi-smart-health"),
+    }
+    assert {(r["roleA"], r["roleB"]) for r in found} == {("concept/role/leading", "concept/role/leading")}
+
+
+def test_sparse_north_ostrobothnia_is_paired_with_the_pilot_coordinators(catalog, store) -> None:
+    # FI1D's density (Eurostat, 2021) is below 12.5/km2; its NUTS 3 region North Ostrobothnia
+    # (FI1D9) is a VI Smart Health partner (seed 003), led by Flanders, South and East NL (seed 000).
+    found = answer(catalog, store, "complementarity/special-needs-peers", {})
+    sparse = [r for r in found if r["special"] == "region/FI1D" and r["needVia"].startswith("obs/density-FI1D")]
+    assert sparse
+    assert {(r["peer"], r["basis"], r["about"]) for r in sparse} == {
+        (peer, "leads a shared initiative", "initiative/vi-smart-health") for peer in ("region/BE2", "region/NL2", "region/NL4")
+    }
+
+
+def test_trento_is_outside_the_pilot_two_italian_regions_joined(catalog, store) -> None:
+    # Seed 003 lists Piemonte (ITC1) and Emilia-Romagna (ITH5) among the VI Smart Health
+    # regions; Trento (ITH2), also in the observatory (seed 000), is not listed.
+    found = answer(catalog, store, "gaps/missing-networks", {"region": "ITH2", "basis": "same country and NUTS level"})
+    assert {(r["network"], r["peer"]) for r in found} == {
+        ("initiative/vi-smart-health", "region/ITC1"), ("initiative/vi-smart-health", "region/ITH5"),
+    }
+    assert {r["sources"] for r in found} == {"source/003_3e6256b80b8efa7a"}
+
+
+def test_malta_an_island_is_in_no_initiative_the_sources_name(catalog, store) -> None:
+    # Malta is in the observatory (seed 000, "Malta 1 (=country)"), not among seed 002's ICPerMed
+    # members nor any other list; its NUTS 3 regions are islands (EU territorial typology).
+    found = answer(catalog, store, "gaps/special-needs-isolated", {})
+    regions = {r["region"] for r in found}
+    assert "region/MT" in regions
+    assert {r["need"] for r in found if r["region"] == "region/MT"} == {"concept/typology/island"}
+    # North Ostrobothnia takes part in the pilot, so Pohjois- ja Itä-Suomi is not isolated
+    assert "region/FI1D" not in regions
+
+
+def test_regions_with_no_membership_include_malta_and_jersey(catalog, store) -> None:
+    found = answer(catalog, store, "gaps/no-active-membership", {"on_date": "2019-06-30"})
+    regions = {r["region"] for r in found}
+    assert {"region/MT", "region/x-jersey"} <= regions
+    # Flanders (BE2) leads S3P4PM (seed 004): Belgium holds memberships through it
+    assert "region/BE" not in regions and "region/FI1D" not in regions
+    assert {r["memberships"] for r in found} == {"0"}
+
+
+def test_jersey_without_a_nuts_code_has_no_indicators(catalog, store) -> None:
+    # Seed 000 lists Jersey without a count; it has no NUTS code, so no Eurostat indicator exists.
+    found = answer(catalog, store, "checks/data-completeness", {"region": "x-jersey"})
+    items = {r["item"] for r in found}
+    assert {"no total population observation", "no population density observation", "no RIS3 2021-2027"} <= items
+    assert not any(r["item"] == "no population density observation" for r in answer(catalog, store, "checks/data-completeness", {"region": "FI1D"}))
+
+
+def test_the_profile_of_pohjois_ja_ita_suomi(catalog, store) -> None:
+    found = answer(catalog, store, "observatory/region-profile", {"region": "FI1D"})
+    by_item: dict[str, list[dict[str, str]]] = {}
+    for r in found:
+        by_item.setdefault(r["item"], []).append(r)
+    # seed 000 lists "Finland - Pohjois- ja Itä-Suomi" among the regional reports
+    (report,) = by_item["regional report"]
+    assert (report["about"], report["sources"]) == ("report/FI1D", "source/000_d3f140bd6aa9ba28")
+    # seed 003: North Ostrobothnia (FI1D9) in the VI Smart Health pilot
+    assert {(r["value"], r["via"], r["sources"]) for r in by_item["membership"]} == {
+        ("initiative/vi-smart-health", "region/FI1D9", "source/003_3e6256b80b8efa7a"),
+    }
+    # seed 002: Finland is an ICPerMed member, which reaches FI1D through its country
+    assert {(r["value"], r["via"]) for r in by_item["membership of a larger region"]} == {("initiative/icpermed", "region/FI")}
+
+
+def test_the_netherlands_hold_the_pilot_through_two_coordinating_regions(catalog, store) -> None:
+    # Seed 000: coordinating regions South NL (NL4) and East NL (NL2); seed 004: East NL in S3P4PM.
+    found = answer(catalog, store, "rollup/through-sub-regions", {"region": "NL"})
+    memberships = {(r["about"], r["via"]) for r in found if r["kind"] == "membership"}
+    assert {("initiative/vi-smart-health", "region/NL2"), ("initiative/vi-smart-health", "region/NL4"), ("initiative/s3p4pm", "region/NL2")} <= memberships
+    # seed 003 names Cluster Twente and University Twente; Twente is NL213
+    actors = {(r["resource"], r["via"]) for r in found if r["kind"] == "actor"}
+    assert {("actor/cluster-twente", "region/NL213"), ("actor/university-twente", "region/NL213")} <= actors
+
+
+def test_the_dutch_actors_named_by_the_pilot_have_no_industry(catalog, store) -> None:
+    # Seed 003's industry actors (DSP Valley, FlandersBio, MedTech Flanders, Blue Health
+    # Innovation Center) are not located in the Netherlands; its Dutch research, government and
+    # end-user actors are.
+    found = answer(catalog, store, "gaps/missing-helices", {"region": "NL"})
+    assert [(r["helix"], r["actorsRecorded"]) for r in found] == [("concept/helix/industry", "4")]
+
+
+def test_no_source_states_a_value_chain_stage_so_every_stage_is_missing(catalog, store) -> None:
+    # None of the seeds says at which value-chain stage an actor works: nothing is invented, so
+    # every stage is a gap (with actorsRecorded telling a data gap from an empty region) and no
+    # partner can be proposed for a stage.
+    found = answer(catalog, store, "gaps/missing-stages", {"region": "NL"})
+    assert len(found) == 6 and {r["actorsRecorded"] for r in found} == {"4"}
+    assert {r["actorsRecorded"] for r in answer(catalog, store, "gaps/missing-stages", {"region": "FI1D"})} == {"0"}
+    assert answer(catalog, store, "complementarity/stage-partners", {"region": "FI1D"}) == []
+
+
+def test_no_source_gives_themes_or_innovation_groups_to_compare(catalog, store) -> None:
+    # Seed 004 names one leading region per S3P4PM working area and no RIS3 themes; no seed gives
+    # a region's innovation group: no pair shares a theme, and no mentoring pair by innovation.
+    assert answer(catalog, store, "complementarity/shared-themes", {}) == []
+    assert answer(catalog, store, "complementarity/mentoring-by-innovation", {}) == []
+
+
+def test_every_analysis_is_checked_against_a_fact_of_the_sources() -> None:
+    text = Path(__file__).read_text(encoding="utf-8")
+    names = sorted(p.relative_to(REPO / "queries").with_suffix("").as_posix() for p in (REPO / "queries").rglob("*.rq"))
+    assert len(names) == 22
+    assert [n for n in names if f'"{n}"' not in text] == []
