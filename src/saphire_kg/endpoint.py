@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from .config import ServerSettings
-from .errors import QueryError
+from .errors import QueryError, QueryFailed, QueryTimeout, ServiceFailed, ServiceTimeout
 from .namespaces import BASE, GRAPH
 from .negotiate import GRAPHS, RESULTS, SPARQL_JSON, Format, negotiate
 from .screen import Screened, screen
@@ -124,6 +124,19 @@ def _screen(text: str, allow: tuple[str, ...]) -> Screened:
     return _screen_recent(text, allow) if len(text) <= 8192 else screen(text, allow, base=BASE)
 
 
+def service_error(screened: Screened, exc: QueryFailed | QueryTimeout) -> QueryError:
+    """A failure of a query that calls SERVICE endpoints, blamed on them (502, or 504 past the
+    deadline) and naming them; any other query's failure as it was."""
+    called = [c.target or "?variable" for c in screened.services]
+    called = [t for t in dict.fromkeys(called) if t not in screened.skipped]
+    if not called:
+        return exc
+    if isinstance(exc, QueryTimeout):
+        return ServiceTimeout(exc.seconds, tuple(called))
+    named = [t for t in called if t in str(exc)] or called
+    return ServiceFailed(tuple(named), str(exc))
+
+
 def etag_of(version: str, normal: str, request: QueryRequest, fmt: Format) -> str:
     parts = [
         version,
@@ -201,13 +214,16 @@ class Endpoint:
 
     def _evaluate(self, prepared: Prepared) -> Answer:
         started = time.perf_counter()
-        _, body = self.store.query(
-            prepared.screened.text,
-            prepared.format.media_type,
-            default_graphs=prepared.request.default_graphs,
-            named_graphs=prepared.request.named_graphs,
-            timeout=self.settings.timeout,
-        )
+        try:
+            _, body = self.store.query(
+                prepared.screened.text,
+                prepared.format.media_type,
+                default_graphs=prepared.request.default_graphs,
+                named_graphs=prepared.request.named_graphs,
+                timeout=self.settings.timeout,
+            )
+        except (QueryFailed, QueryTimeout) as exc:
+            raise service_error(prepared.screened, exc) from exc
         seconds = time.perf_counter() - started
         if self.store.version == prepared.version:
             self.cache.put(prepared.key, body)

@@ -21,9 +21,11 @@
         │   ├── UpdateRefused           SPARQL Update on this read-only service
         │   └── ServiceNotAllowed       SERVICE to an endpoint that is not on the allow-list
         ├── QueryTimeout            evaluation passed the deadline and was stopped (the limit)
+        │   └── ServiceTimeout          … while the query was calling SERVICE endpoints (504, named)
         ├── ResultTooLarge          the result passed the size limit (the limit)
         ├── Overloaded              every query worker stayed busy until the deadline
         ├── QueryFailed             evaluation failed (a SERVICE call, an engine error: its message)
+        │   └── ServiceFailed           a SERVICE endpoint failed or could not be reached (502, named)
         └── StoreUnavailable        the store cannot answer now (closed, reloading, remote down)
 """
 
@@ -218,3 +220,26 @@ class QueryFailed(QueryError):
 
 class StoreUnavailable(QueryError):
     """The store cannot answer now (closed, reloading, a worker died, a remote store is down)."""
+
+
+class ServiceFailed(QueryFailed):
+    """A SERVICE endpoint the query calls failed or could not be reached (`services`, `cause`)."""
+
+    def __init__(self, services: tuple[str, ...], cause: str) -> None:
+        self.services = services
+        self.cause = cause
+        names = ", ".join(f"<{s}>" for s in services)
+        super().__init__(f"the remote SPARQL service {names} failed: {cause}")
+
+
+class ServiceTimeout(QueryTimeout):
+    """A query calling SERVICE endpoints passed the deadline (they are named: the likely cause)."""
+
+    def __init__(self, seconds: float, services: tuple[str, ...]) -> None:
+        self.services = services
+        super().__init__(seconds)
+        names = ", ".join(f"<{s}>" for s in services)
+        self.args = (
+            f"the query calls the remote SPARQL service {names} and did not finish within this "
+            f"service's limit of {seconds:g} s; it was stopped and no partial result was sent",
+        )

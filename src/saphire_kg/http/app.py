@@ -12,14 +12,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from ..catalog import Catalog
 from ..config import ServerSettings
 from ..endpoint import Endpoint
+from ..query import resolve
 from ..reload import ReloadState
 from ..store import Store
-from . import errors, meta, queries, sparql
+from . import errors, linked, meta, pages, queries, sparql
 from .observe import Metrics, ObserveMiddleware
 
 DESCRIPTION = """The SAPHIRe knowledge graph of European regions and personalised-medicine initiatives,
@@ -52,6 +54,10 @@ def create_app(
     app.include_router(meta.router)
     if catalog is not None:
         app.include_router(queries.router(catalog, store))
+    resolved = resolve(catalog, store) if catalog is not None else None  # linked-data pages
+    app.include_router(linked.router(resolved))
+    app.include_router(pages.router(resolved))
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     errors.install(app)
     app.add_middleware(sparql.QueryFastPath)  # innermost: CORS and metrics still apply
     app.add_middleware(

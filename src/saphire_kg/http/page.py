@@ -1,6 +1,8 @@
 """The query page a browser gets at /sparql: a form, a results table, the dataset; no CDN, no build.
 
-It posts the query as `application/sparql-query` to the same URL and renders SPARQL JSON
+The canned analyses are offered as examples (fetched from `/examples`, their example values
+bound); choosing one puts its SPARQL in the editor. It posts the query as
+`application/sparql-query` to the same URL and renders SPARQL JSON
 results as a table (RDF answers as text). The service description is embedded as JSON-LD.
 """
 
@@ -36,6 +38,15 @@ padding:.6rem;display:none}details{margin-top:1.5rem}code{font-size:.85rem}.mute
 
 _SCRIPT = """
 const form = document.getElementById('q');
+const examples = document.getElementById('examples');
+fetch('/examples').then(r => r.ok ? r.json() : []).then(list => {
+  for (const e of list) {
+    const o = document.createElement('option'); o.value = e.sparql; o.textContent = e.name + ' — ' + e.title;
+    examples.appendChild(o);
+  }
+  examples.disabled = list.length === 0;
+}).catch(() => {});
+examples.addEventListener('change', () => { if (examples.value) document.getElementById('query').value = examples.value; });
 const out = document.getElementById('out'), raw = document.getElementById('raw');
 const err = document.getElementById('error'), status = document.getElementById('status');
 function cell(t) {
@@ -63,6 +74,7 @@ form.addEventListener('submit', async (ev) => {
     const vars = data.head.vars, rows = data.results.bindings;
     const table = document.createElement('table'), head = table.insertRow();
     for (const v of vars) { const th = document.createElement('th'); th.textContent = v; head.appendChild(th); }
+    table.id = 'results';
     for (const b of rows) { const tr = table.insertRow(); for (const v of vars) tr.insertCell().append(cell(b[v])); }
     out.appendChild(table);
     status.textContent = rows.length + ' row(s) in ' + ms + ' ms';
@@ -101,6 +113,8 @@ def query_page(endpoint: str, dataset: Dataset, limits: Limits, sd_jsonld: str) 
 <p>Read-only SPARQL 1.1 at <code>{escape(endpoint)}</code> · dataset version {escape(dataset.version)}</p></header>
 <main>
 <form id="q" action="{escape(endpoint)}" method="post">
+<div class="bar"><label>Example: <select id="examples" disabled><option value="">canned analyses…</option></select></label>
+<a href="/regions">regions and initiatives</a></div>
 <label for="query" class="muted">Query (the default graph is the union of all named graphs)</label>
 <textarea id="query" name="query" spellcheck="false">{escape(EXAMPLE)}</textarea>
 <div class="bar"><button type="submit">Run</button>

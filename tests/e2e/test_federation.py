@@ -1,0 +1,209 @@
+"""Federation both ways, with real engines and real servers on loopback ports.
+
+Inbound: Comunica (an engine that is not ours, from the npm registry; installed by .ci/run into
+tests/federation/node_modules) evaluates a query that joins a second SPARQL server (a local
+`oxigraph serve`) with our endpoint called through `SERVICE`. Outbound: our endpoint calls an
+allow-listed second server through `SERVICE`; when that server fails, the client gets a 502,
+and when it hangs past the deadline a 504, each naming the service.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.server import free_port, oxigraph_server, saphire_server
+from tests.stores import write_test_store
+
+COMUNICA = (
+    Path(__file__).resolve().parents[1] / "federation" / "node_modules" / ".bin" / "comunica-sparql"
+)
+SPH = "https://w3id.org/saphire/ontology#"
+OURS = {
+    "https://w3id.org/saphire/graph/data/ttl/regions/test.ttl": f"""
+        @prefix sph: <{SPH}> .
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        <https://w3id.org/saphire/id/region/FI1D> a sph:Region ; sph:nutsCode "FI1D" ; skos:prefLabel "Pohjois- ja Itä-Suomi" .
+        <https://w3id.org/saphire/id/region/BE2> a sph:Region ; sph:nutsCode "BE2" ; skos:prefLabel "Vlaams Gewest" .
+        <https://w3id.org/saphire/id/region/NL4> a sph:Region ; sph:nutsCode "NL4" ; skos:prefLabel "Zuid-Nederland" .
+    """
+}
+# The second server's data: a Wikidata-like mapping from NUTS code (P605) to an item.
+THEIRS = """
+<http://example.org/wd/Q1> <http://example.org/wdt/P605> "FI1D" ; <http://example.org/label> "Northern and Eastern Finland" .
+<http://example.org/wd/Q2> <http://example.org/wdt/P605> "BE2" ; <http://example.org/label> "Flemish Region" .
+<http://example.org/wd/Q3> <http://example.org/wdt/P605> "XX9" ; <http://example.org/label> "Nowhere" .
+"""
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory: pytest.TempPathFactory):
+    """A second SPARQL server (Oxigraph) holding THEIRS."""
+    with oxigraph_server(tmp_path_factory.mktemp("remote") / "store") as server:
+        httpx.post(
+            server.base + "/store?default",
+            content=THEIRS,
+            headers={"content-type": "text/turtle"},
+        ).raise_for_status()
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory: pytest.TempPathFactory, remote):
+    """Our endpoint over OURS, with the second server on its SERVICE allow-list."""
+    root = tmp_path_factory.mktemp("ours")
+    write_test_store(root / "build", OURS)
+    with saphire_server(
+        root, "--allow-service", remote.base + "/query", "--timeout", "3"
+    ) as server:
+        yield server
+
+
+def comunica(query: str, source: str) -> list[dict[str, str]]:
+    """Rows of `query` as Comunica evaluates it over `source` (a SPARQL endpoint)."""
+    done = subprocess.run(
+        [str(COMUNICA), f"sparql@{source}", "-q", query, "-t", "application/sparql-results+json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(done.stdout)
+    return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
+
+def test_comunica_joins_a_second_server_with_ours_through_service(remote, ours) -> None:
+    query = f"""
+        SELECT ?code ?item ?ourLabel WHERE {{
+          ?item <http://example.org/wdt/P605> ?code .
+          SERVICE <{ours.sparql}> {{ ?region <{SPH}nutsCode> ?code ;
+                                         <http://www.w3.org/2004/02/skos/core#prefLabel> ?ourLabel }}
+        }} ORDER BY ?code"""
+    rows = comunica(query, remote.base + "/query")
+    assert rows == [
+        {"code": "BE2", "item": "http://example.org/wd/Q2", "ourLabel": "Vlaams Gewest"},
+        {"code": "FI1D", "item": "http://example.org/wd/Q1", "ourLabel": "Pohjois- ja Itä-Suomi"},
+    ]
+    access = [json.loads(line) for line in ours.output().splitlines() if line.startswith("{")]
+    assert any(e.get("path") == "/sparql" and e.get("status") == 200 for e in access)
+
+
+def test_comunica_with_our_endpoint_as_its_source(ours, remote) -> None:
+    """The other way round: Comunica reads our endpoint and calls the second server by SERVICE."""
+    query = f"""
+        SELECT ?code ?theirLabel WHERE {{
+          ?region <{SPH}nutsCode> ?code .
+          SERVICE <{remote.base}/query> {{ ?item <http://example.org/wdt/P605> ?code ;
+                                                <http://example.org/label> ?theirLabel }}
+        }} ORDER BY ?code"""
+    assert comunica(query, ours.sparql) == [
+        {"code": "BE2", "theirLabel": "Flemish Region"},
+        {"code": "FI1D", "theirLabel": "Northern and Eastern Finland"},
+    ]
+
+
+def test_our_service_call_joins_the_allow_listed_server(ours, remote) -> None:
+    query = f"""
+        SELECT ?code ?label ?theirLabel WHERE {{
+          ?region <{SPH}nutsCode> ?code ; <http://www.w3.org/2004/02/skos/core#prefLabel> ?label .
+          SERVICE <{remote.base}/query> {{ ?item <http://example.org/wdt/P605> ?code ;
+                                                <http://example.org/label> ?theirLabel }}
+        }} ORDER BY ?code"""
+    r = httpx.get(
+        ours.sparql, params={"query": query}, headers={"accept": "application/sparql-results+json"}
+    )
+    assert r.status_code == 200, r.text
+    rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+    assert rows == [
+        {"code": "BE2", "label": "Vlaams Gewest", "theirLabel": "Flemish Region"},
+        {
+            "code": "FI1D",
+            "label": "Pohjois- ja Itä-Suomi",
+            "theirLabel": "Northern and Eastern Finland",
+        },
+    ]
+
+
+class _Failing(http.server.BaseHTTPRequestHandler):
+    """A SPARQL server that fails every request (500), or never answers (hang)."""
+
+    def _answer(self) -> None:
+        if self.server.mode == "hang":  # type: ignore[attr-defined]
+            self.server.release.wait(30)  # type: ignore[attr-defined]
+            return
+        self.send_response(500)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"internal failure of the remote store")
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _failing_server(mode: str) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Failing)
+    server.mode = mode  # type: ignore[attr-defined]
+    server.release = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.release.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory):
+    """Our endpoint with three allow-listed services: one failing, one hanging, one not running."""
+    failing, hanging = _failing_server("fail"), _failing_server("hang")
+    failing_url, hanging_url = next(failing), next(hanging)
+    down_url = f"http://127.0.0.1:{free_port()}/sparql"
+    root = tmp_path_factory.mktemp("broken")
+    write_test_store(root / "build", OURS)
+    allow = (
+        "--allow-service",
+        failing_url,
+        "--allow-service",
+        hanging_url,
+        "--allow-service",
+        down_url,
+    )
+    try:
+        with saphire_server(root, *allow, "--timeout", "2") as server:
+            yield server, {"fail": failing_url, "hang": hanging_url, "down": down_url}
+    finally:
+        for gen in (failing, hanging):
+            gen.close()
+
+
+@pytest.mark.parametrize(
+    ("which", "status"),
+    [("fail", 502), ("down", 502), ("hang", 504)],
+)
+def test_a_failing_remote_service_is_a_502_or_504_naming_it(
+    broken, which: str, status: int
+) -> None:
+    server, urls = broken
+    query = f"SELECT * WHERE {{ SERVICE <{urls[which]}> {{ ?s ?p ?o }} }}"
+    r = httpx.get(server.sparql, params={"query": query}, timeout=30)
+    assert r.status_code == status, r.text
+    assert f"<{urls[which]}>" in r.text
+    problem = httpx.get(
+        server.sparql,
+        params={"query": query},
+        headers={"accept": "application/sparql-results+json, application/problem+json"},
+        timeout=30,
+    )
+    assert problem.status_code == status
+    assert urls[which] in problem.json()["detail"]
