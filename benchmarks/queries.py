@@ -283,6 +283,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/saphire-kg-bench"))
     parser.add_argument("--only", nargs="*", help="query names")
+    parser.add_argument("--store", type=Path, help="the real store (default: build/store, built first if absent)")
     args = parser.parse_args()
 
     from saphire_kg.catalog import load_catalog
@@ -290,8 +291,8 @@ def main() -> int:
     from saphire_kg.store import read_manifest
 
     settings = Settings(root=ROOT)
-    real = settings.build_dir / "store"
-    if read_manifest(real) is None:
+    real = args.store or settings.build_dir / "store"
+    if read_manifest(real) is None and args.store is None:
         from saphire_kg.pipeline import build
 
         print("building the store first", file=sys.stderr)
