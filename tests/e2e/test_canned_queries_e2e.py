@@ -205,3 +205,17 @@ def test_the_server_negotiates_like_sparql(server, accept: str) -> None:
     r = httpx.get(f"{server.base}/queries/gaps/missing-stages", params={"region": "FI1D"}, headers={"accept": accept}, timeout=60)
     assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
     assert "FI1D" in r.text
+
+
+def test_a_malformed_header_stops_the_cli_at_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "queries" / "gaps" / "bad.rq"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(
+        "#+ title: Bad\n#+ description: A parameter of an unknown type.\n#+ parameters:\n"
+        "#+   - name: region\n#+     type: regoin\n#+     description: The region.\n"
+        "SELECT ?region WHERE { ?region ?p ?o }\n",
+        encoding="utf-8",
+    )
+    run = cli(tmp_path, "query", "--list")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "bad.rq:5:" in run.err and "`type` must be one of" in run.err
