@@ -11,12 +11,14 @@ asks the store.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -192,38 +194,83 @@ class Endpoint:
         """The answer from an identical request already running, or else from the store (blocks)."""
         if self.cache.entries <= 0:
             return self._evaluate(prepared)
-        with self._lock:
-            flight = self._flights.get(prepared.key)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[prepared.key] = _Flight()
+        flight, leader = self._flight(prepared.key)
         if not leader:  # the same query is being answered: wait for it rather than run it twice
-            if flight.done.wait(self.settings.timeout) and flight.body is not None:
-                return Answer(
-                    prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0
-                )
-            return self._evaluate(prepared)
+            return self._follow(prepared, flight)
         try:
             answer = self._evaluate(prepared)
             flight.body = answer.body
             return answer
         finally:
-            flight.done.set()
-            with self._lock:
-                self._flights.pop(prepared.key, None)
+            self._land(prepared.key, flight)
+
+    async def compute_async(self, prepared: Prepared) -> Answer:
+        """`compute` for an event loop: a store that can wait without a thread (the worker
+        pool's `query_async`) is awaited; otherwise, and to join an identical request, a thread."""
+        query_async = getattr(self.store, "query_async", None)
+        if query_async is None:
+            return await asyncio.to_thread(self.compute, prepared)
+        if self.cache.entries <= 0:
+            return await self._evaluate_async(prepared, query_async)
+        flight, leader = self._flight(prepared.key)
+        if not leader:
+            return await asyncio.to_thread(self._follow, prepared, flight)
+        try:
+            answer = await self._evaluate_async(prepared, query_async)
+            flight.body = answer.body
+            return answer
+        finally:
+            self._land(prepared.key, flight)
+
+    def _flight(self, key: str) -> tuple[_Flight, bool]:
+        """The evaluation of `key` under way, and whether the caller has just started it."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is not None:
+                return flight, False
+            flight = self._flights[key] = _Flight()
+            return flight, True
+
+    def _follow(self, prepared: Prepared, flight: _Flight) -> Answer:
+        if flight.done.wait(self.settings.timeout) and flight.body is not None:
+            return Answer(prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0)
+        return self._evaluate(prepared)
+
+    def _land(self, key: str, flight: _Flight) -> None:
+        flight.done.set()
+        with self._lock:
+            self._flights.pop(key, None)
+
+    def _job(self, prepared: Prepared) -> tuple[tuple[str, str], dict[str, Any]]:
+        """The store's `query` arguments for a prepared request."""
+        request = prepared.request
+        return (prepared.screened.text, prepared.format.media_type), {
+            "default_graphs": request.default_graphs,
+            "named_graphs": request.named_graphs,
+            "timeout": self.settings.timeout,
+        }
 
     def _evaluate(self, prepared: Prepared) -> Answer:
         started = time.perf_counter()
+        args, kwargs = self._job(prepared)
         try:
-            _, body = self.store.query(
-                prepared.screened.text,
-                prepared.format.media_type,
-                default_graphs=prepared.request.default_graphs,
-                named_graphs=prepared.request.named_graphs,
-                timeout=self.settings.timeout,
-            )
+            _, body = self.store.query(*args, **kwargs)
         except (QueryFailed, QueryTimeout) as exc:
             raise service_error(prepared.screened, exc) from exc
+        return self._answered(prepared, body, started)
+
+    async def _evaluate_async(
+        self, prepared: Prepared, query_async: Callable[..., Awaitable[tuple[str, bytes]]]
+    ) -> Answer:
+        started = time.perf_counter()
+        args, kwargs = self._job(prepared)
+        try:
+            _, body = await query_async(*args, **kwargs)
+        except (QueryFailed, QueryTimeout) as exc:
+            raise service_error(prepared.screened, exc) from exc
+        return self._answered(prepared, body, started)
+
+    def _answered(self, prepared: Prepared, body: bytes, started: float) -> Answer:
         seconds = time.perf_counter() - started
         if self.store.version == prepared.version:
             self.cache.put(prepared.key, body)

@@ -1,4 +1,4 @@
-"""Query evaluation in worker processes that can be killed: the deadline and isolation of the server.
+"""Query evaluation in worker processes that can be killed: the server's deadline and isolation.
 
 pyoxigraph cannot be interrupted from Python (an aggregate or ORDER BY does all its work before
 the first row), so a deadline that really stops the work has to stop a process. `WorkerPool`
@@ -10,12 +10,15 @@ At the deadline the parent kills the worker, starts a replacement in the backgro
 A query still running `demote_after` seconds after it started evaluating gets its process's
 priority lowered (nice 10), so a runaway query takes only what the cheap ones leave. When it
 is done the priority is raised again where the OS allows it (root, CAP_SYS_NICE); elsewhere
-that worker is replaced, since an unprivileged process cannot raise its priority. `reload()` starts a new
-generation of workers on the (rebuilt) store and retires the old ones as they come back idle.
+that worker is replaced, since an unprivileged process cannot raise its priority. `reload()`
+starts a new generation of workers on the (rebuilt) store and retires the old ones as they come
+back idle. `query_async` is `query` for an event loop: it waits for the worker's pipe to become
+readable instead of holding a thread for the whole evaluation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
@@ -23,11 +26,11 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import (
     Overloaded,
@@ -161,34 +164,85 @@ class WorkerPool:
     ) -> tuple[str, bytes]:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         started = time.monotonic()
-        deadline = started + limit
-        worker = self._acquire(deadline, limit)
-        outcome = "error"
-        try:
+        worker = self._acquire(started + limit, limit)
+        assert worker is not None
+        with self._job(worker, started) as outcome:
             worker.conn.send((sparql, accept, _listed(default_graphs), _listed(named_graphs)))
-            if not self._wait(worker, time.monotonic(), deadline):
-                outcome = "timeout"
-                self.stats.timeouts += 1
+            if not self._wait(worker, time.monotonic(), started + limit):
+                self._timed_out(worker, limit, outcome)
+            return self._reply(worker, outcome)
+
+    async def query_async(
+        self,
+        sparql: str,
+        accept: str = "application/sparql-results+json",
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[str, bytes]:
+        """`query` for an event loop: waits for the worker's answer without holding a thread.
+
+        When no worker is idle it queues in a thread like `query`. If the caller is cancelled
+        meanwhile, the worker (still evaluating) is killed, so its late answer reaches nobody.
+        """
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        started = time.monotonic()
+        worker = self._acquire(started + limit, limit, wait=False)
+        if worker is None:
+            return await asyncio.to_thread(
+                self.query,
+                sparql,
+                accept,
+                default_graphs=default_graphs,
+                named_graphs=named_graphs,
+                timeout=limit,
+            )
+        with self._job(worker, started) as outcome:
+            worker.conn.send((sparql, accept, _listed(default_graphs), _listed(named_graphs)))
+            try:
+                answered = await self._wait_async(worker, time.monotonic(), started + limit)
+            except asyncio.CancelledError:
+                outcome[0] = "cancelled"
                 self._kill(worker)
-                raise QueryTimeout(limit)
-            reply = worker.conn.recv()
-            if reply[0] == "ok":
-                body = worker.conn.recv_bytes()
-                outcome = "ok"
-                return reply[1], body
-            raise _error(reply)
-        except (EOFError, OSError, BrokenPipeError) as exc:
+                raise
+            if not answered:
+                self._timed_out(worker, limit, outcome)
+            return self._reply(worker, outcome)
+
+    @contextlib.contextmanager
+    def _job(self, worker: _Worker, started: float) -> Iterator[list[str]]:
+        """Bookkeeping around one job on `worker`; yields its outcome (a one-item list to set)."""
+        outcome = ["error"]
+        try:
+            yield outcome
+        except (EOFError, OSError) as exc:  # BrokenPipeError included
             self._kill(worker)
             self.stats.last_error = f"a query worker stopped: {type(exc).__name__}"
             raise StoreUnavailable("the query worker stopped while answering; try again") from exc
         finally:
             self.stats.queries += 1
             self.stats.busy -= 1
-            self.stats.seconds_by_outcome[outcome] = (
-                self.stats.seconds_by_outcome.get(outcome, 0.0) + time.monotonic() - started
+            self.stats.seconds_by_outcome[outcome[0]] = (
+                self.stats.seconds_by_outcome.get(outcome[0], 0.0) + time.monotonic() - started
             )
-            if outcome != "timeout":
+            if outcome[0] not in ("timeout", "cancelled"):
                 self._release(worker)
+
+    def _timed_out(self, worker: _Worker, limit: float, outcome: list[str]) -> NoReturn:
+        outcome[0] = "timeout"
+        self.stats.timeouts += 1
+        self._kill(worker)
+        raise QueryTimeout(limit)
+
+    def _reply(self, worker: _Worker, outcome: list[str]) -> tuple[str, bytes]:
+        """Read the answer the worker has sent (it is there: the caller waited for it)."""
+        reply = worker.conn.recv()
+        if reply[0] != "ok":
+            raise _error(reply)
+        body = worker.conn.recv_bytes()
+        outcome[0] = "ok"
+        return reply[1], body
 
     def close(self) -> None:
         with self._lock:
@@ -254,7 +308,7 @@ class WorkerPool:
         return worker
 
     def _await_ready(self, worker: _Worker, wait: float) -> bool:
-        """Wait for a new worker's first message; put it in the idle queue if it opened the store."""
+        """Wait for a new worker's first message; queue it as idle if it opened the store."""
         try:
             message = (
                 worker.conn.recv()
@@ -273,7 +327,7 @@ class WorkerPool:
         return True
 
     def _replace(self) -> None:
-        """Start a worker of the current generation in the background (after a kill or retirement)."""
+        """Start a worker of the current generation in the background (after a kill or retiring)."""
         if self._closed:
             return
 
@@ -287,14 +341,20 @@ class WorkerPool:
 
         threading.Thread(target=start, name="saphire-respawn", daemon=True).start()
 
-    def _acquire(self, deadline: float, limit: float) -> _Worker:
+    def _acquire(self, deadline: float, limit: float, wait: bool = True) -> _Worker | None:
+        """An idle worker of the current generation, waiting for one until the deadline (then
+        Overloaded), or None at once when `wait` is false and none is idle."""
         while True:
             if self._closed:
                 raise StoreUnavailable("the store is closed")
-            remaining = deadline - time.monotonic()
             try:
-                worker = self._idle.get(timeout=max(remaining, 0.0))
+                if wait:
+                    worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
+                else:
+                    worker = self._idle.get_nowait()
             except queue.Empty:
+                if not wait:
+                    return None
                 self.stats.overloaded += 1
                 raise Overloaded(limit) from None
             if (
@@ -317,12 +377,34 @@ class WorkerPool:
         if demote_at < deadline:
             if worker.conn.poll(max(demote_at - time.monotonic(), 0.0)):
                 return True
-            try:
-                os.setpriority(os.PRIO_PROCESS, worker.process.pid, DEMOTED_NICE)
-                worker.demoted = True
-            except (OSError, AttributeError):
-                pass  # not on this platform, or the process has just exited
+            self._demote(worker)
         return worker.conn.poll(max(deadline - time.monotonic(), 0.0))
+
+    async def _wait_async(self, worker: _Worker, started: float, deadline: float) -> bool:
+        """`_wait` on the event loop: the worker's pipe becoming readable wakes it."""
+        loop = asyncio.get_running_loop()
+        readable = loop.create_future()
+        fd = worker.conn.fileno()
+        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+        try:
+            demote_at = started + self.demote_after
+            if demote_at < deadline:
+                done, _ = await asyncio.wait({readable}, timeout=demote_at - time.monotonic())
+                if done:
+                    return True
+                self._demote(worker)
+            done, _ = await asyncio.wait({readable}, timeout=max(deadline - time.monotonic(), 0.0))
+            return bool(done)
+        finally:
+            loop.remove_reader(fd)
+            os.set_blocking(fd, True)  # uvloop made it non-blocking; `_reply` reads whole messages
+
+    def _demote(self, worker: _Worker) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid, DEMOTED_NICE)
+            worker.demoted = True
+        except (OSError, AttributeError):
+            pass  # not on this platform, or the process has just exited
 
     def _release(self, worker: _Worker) -> None:
         if worker.gone:

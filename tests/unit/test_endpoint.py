@@ -1,7 +1,8 @@
-"""The endpoint without HTTP: ETags, the answer cache, and one evaluation for a burst of the same query."""
+"""The endpoint without HTTP: ETags, the answer cache, one evaluation for a burst of a query."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -51,6 +52,31 @@ def test_a_burst_of_the_same_query_is_evaluated_once() -> None:
         t.join()
     assert store.calls == 1
     assert len({a.body for a in answers}) == 1 and len(answers) == 6
+
+
+class SlowAsyncStore(SlowStore):
+    """A SlowStore that can also be awaited, as the worker pool can."""
+
+    async def query_async(self, sparql: str, accept: str, **kwargs: object) -> tuple[str, bytes]:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        return accept, b'{"head":{},"boolean":true}'
+
+
+@pytest.mark.parametrize("store_class", [SlowStore, SlowAsyncStore])
+def test_a_burst_of_the_same_query_on_an_event_loop_is_evaluated_once(store_class: type) -> None:
+    store = store_class()
+    endpoint = Endpoint(store, ServerSettings())
+    prepared = endpoint.prepare(QueryRequest("ASK {}"))
+
+    async def burst() -> list:
+        return await asyncio.gather(*(endpoint.compute_async(prepared) for _ in range(5)))
+
+    answers = asyncio.run(burst())
+    assert store.calls == 1
+    assert {a.body for a in answers} == {b'{"head":{},"boolean":true}'}
+    assert sum(not a.cached for a in answers) == 1
+    assert endpoint.cached(prepared) is not None
 
 
 def test_without_a_cache_every_request_is_evaluated() -> None:

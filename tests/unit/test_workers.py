@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from saphire_kg.errors import QuerySyntaxError, QueryTimeout, ResultTooLarge, StoreUnavailable
 from saphire_kg.workers import WorkerPool
@@ -110,6 +112,42 @@ def test_a_worker_killed_mid_query_is_a_503_and_is_replaced(pool: WorkerPool) ->
     threading.Thread(target=kill_busy_worker).start()
     with pytest.raises(StoreUnavailable):
         pool.query(RUNAWAY, timeout=5.0)
+    _wait_until(lambda: pool.status()["ready"] == 2)
+    assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_query_async_answers_and_stops_like_query(pool: WorkerPool, loop: str) -> None:
+    """On an event loop (uvloop makes the pipe non-blocking): same answers, errors, deadline."""
+
+    async def scenario() -> None:
+        for _ in range(20):  # enough round trips for a half-read answer to show up
+            assert await pool.query_async(CHEAP) == pool.query(CHEAP)
+        with pytest.raises(QuerySyntaxError):
+            await pool.query_async("SELECT * {\n ?s }")
+        killed = pool.stats.killed
+        with pytest.raises(QueryTimeout):
+            await pool.query_async(RUNAWAY, timeout=0.3)
+        assert pool.stats.killed == killed + 1
+
+    (uvloop.run if loop == "uvloop" else asyncio.run)(scenario())
+    _wait_until(lambda: pool.status()["ready"] == 2)
+
+
+def test_a_cancelled_async_query_kills_its_worker(pool: WorkerPool) -> None:
+    """The request went away: its worker must not come back idle with a late answer pending."""
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(pool.query_async(RUNAWAY))
+        while pool.stats.busy == 0:
+            await asyncio.sleep(0.01)
+        killed = pool.stats.killed
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.stats.killed == killed + 1
+
+    asyncio.run(scenario())
     _wait_until(lambda: pool.status()["ready"] == 2)
     assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
 

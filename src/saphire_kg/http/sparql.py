@@ -9,8 +9,9 @@ query page for a browser.
 `QueryFastPath` answers GET and HEAD queries before FastAPI's routing and dependency solving
 (about half a millisecond a request, as much as a cached answer costs otherwise) with the same
 request parser, the same answer function and the same error handler as the routes; anything else
-(POST, no query, an app whose dependencies a test overrides) goes on to the routes. A cached
-answer is served on the event loop; only an evaluation goes to the threadpool.
+(POST, no query, an app whose dependencies a test overrides) goes on to the routes. Answers
+are awaited on the event loop: a cached one at once, an evaluation by the worker pool's
+`query_async` (a thread only for a remote store, or to join an identical request).
 """
 
 from __future__ import annotations
@@ -131,9 +132,7 @@ async def _query(
     if _not_modified(request, prepared.etag):
         headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
         return Response(status_code=304, headers=headers)
-    answer = endpoint.cached(prepared)
-    if answer is None:  # evaluation blocks: off the event loop
-        answer = await run_in_threadpool(endpoint.compute, prepared)
+    answer = endpoint.cached(prepared) or await endpoint.compute_async(prepared)
     headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, " + (
         "cache;desc=hit"
         if answer.cached
