@@ -147,6 +147,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except ReasoningError as failed:
         print(f"build failed: {failed}", file=sys.stderr)
         return EXIT_FINDINGS
+    except OSError as failed:  # a write before the store's (reasoner input, caches): disk full, quota
+        print(
+            f"build failed: a file could not be written ({failed.strerror or failed}); "
+            "the previous build is untouched",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
     print(
         f"built {result.store_dir.relative_to(settings.root)}: version {result.version.label}, "
         f"{result.triples} triples in {result.graphs} named graphs, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -93,6 +93,9 @@ class ServerSettings:
     max_age: int = 60  # Cache-Control max-age of query answers, seconds
     cors_origins: tuple[str, ...] = ("*",)  # never with credentials
     store_url: str | None = None  # sparql+http://… : a remote SPARQL server instead of build/store
+    max_url_bytes: int = 16 * 1024  # of a request URL, path and query string (414 past it)
+    client_concurrency: int | None = 8  # requests one client address may have running (429 past it)
+    admin_token: str | None = field(default=None, repr=False)  # admin routes only with it; none: off
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -110,4 +113,7 @@ class ServerSettings:
             max_age=_env_int("SAPHIRE_MAX_AGE", default.max_age) or 0,
             cors_origins=tuple(origins.replace(",", " ").split()) if origins is not None else default.cors_origins,
             store_url=os.environ.get("SAPHIRE_STORE") or None,
+            max_url_bytes=_env_int("SAPHIRE_MAX_URL_BYTES", default.max_url_bytes) or default.max_url_bytes,
+            client_concurrency=_env_int("SAPHIRE_CLIENT_CONCURRENCY", default.client_concurrency),
+            admin_token=os.environ.get("SAPHIRE_ADMIN_TOKEN") or None,
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
+from .dumps import COMPRESSION, DUMPS, IANA
 from .load import Loaded
 from .namespaces import BASE, DCAT, DCTERMS, FOAF, GRAPH, ID, OWL, PROV, RDF, SD, SPH, VOID, XSD
 from .sources import Role
@@ -82,6 +83,17 @@ def describe(loaded: Loaded, version: Version, extra_graphs: dict[str, int] | No
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCAT.endpointURL, ENDPOINT))
     g.add((service, DCAT.servesDataset, d))
+    for dump in DUMPS:  # written and served by the server (dumps.py), same version as the store
+        url = URIRef(BASE + "dumps/" + dump.name)
+        distribution = ID["distribution/" + dump.name]
+        g.add((d, VOID.dataDump, url))
+        g.add((d, DCAT.distribution, distribution))
+        g.add((distribution, RDF.type, DCAT.Distribution))
+        g.add((distribution, DCTERMS.title, Literal(dump.title, lang="en")))
+        g.add((distribution, DCAT.downloadURL, url))
+        g.add((distribution, DCAT.mediaType, URIRef(IANA + dump.media_type)))
+        g.add((distribution, DCAT.compressFormat, URIRef(IANA + COMPRESSION)))
+        g.add((distribution, DCTERMS.license, LICENCE))
 
     all_triples = 0
     classes: Counter[str] = Counter()

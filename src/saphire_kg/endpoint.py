@@ -117,6 +117,14 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def clear(self) -> int:
+        """Drop every answer (an admin's cache purge); how many there were."""
+        with self._lock:
+            dropped = len(self._items)
+            self._items.clear()
+            self.bytes = 0
+        return dropped
+
 
 _screen_recent = lru_cache(maxsize=1024)(lambda text, allow: screen(text, allow, base=BASE))
 
@@ -320,7 +328,15 @@ class Endpoint:
     @property
     def limits(self) -> Limits:
         s = self.settings
-        return Limits(timeout=s.timeout, max_results=s.max_results, allow_services=s.allow_services)
+        return Limits(
+            timeout=s.timeout,
+            max_results=s.max_results,
+            allow_services=s.allow_services,
+            max_bytes=s.max_bytes,
+            max_query_bytes=s.max_query_bytes,
+            max_url_bytes=s.max_url_bytes,
+            client_concurrency=s.client_concurrency,
+        )
 
     def void(self, accept: str | None) -> Answer:
         """The build's VoID/DCAT description graph, in the RDF format the client prefers."""

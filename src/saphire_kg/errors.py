@@ -11,10 +11,13 @@
     ├── UnknownQuery            no canned query by that name
     ├── ParameterError          a parameter value is invalid (the parameter, the value, why)
     ├── BuildError              the store could not be written (previous build kept)
+    ├── Unauthorized            an admin operation without the right token
+    ├── UnknownDump             no dataset dump by that name
     └── QueryError              a SPARQL request the service will not or cannot answer
         ├── ProtocolError           the request breaks the SPARQL protocol (what, and how to fix it)
         │   ├── UnsupportedMediaType    a POST body that is neither a form nor a SPARQL query
         │   ├── RequestTooLarge         a request body or query text past the size limit
+        │   ├── URITooLong              a request URL past the length limit (POST the query instead)
         │   └── NotAcceptable           no result format the client accepts (the ones offered)
         ├── QuerySyntaxError        the query does not parse (line, column, the parser's message)
         ├── QueryRefused            the query is valid but not allowed here
@@ -24,6 +27,7 @@
         │   └── ServiceTimeout          … while the query was calling SERVICE endpoints (504, named)
         ├── ResultTooLarge          the result passed the size limit (the limit)
         ├── Overloaded              every query worker stayed busy until the deadline
+        ├── TooManyRequests         this client already has its share of requests running
         ├── QueryFailed             evaluation failed (a SERVICE call, an engine error: its message)
         │   └── ServiceFailed           a SERVICE endpoint failed or could not be reached (502, named)
         └── StoreUnavailable        the store cannot answer now (closed, reloading, remote down)
@@ -243,3 +247,45 @@ class ServiceTimeout(QueryTimeout):
             f"the query calls the remote SPARQL service {names} and did not finish within this "
             f"service's limit of {seconds:g} s; it was stopped and no partial result was sent",
         )
+
+
+class URITooLong(ProtocolError):
+    """The request URL is longer than the service takes; `limit` in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the request URL is longer than this service's limit of {limit} bytes; send a long "
+            "query with POST (form field `query`, or the body as application/sparql-query)"
+        )
+
+
+class TooManyRequests(QueryError):
+    """One client has `limit` requests running already; it may retry after `retry_after` s."""
+
+    def __init__(self, limit: int, retry_after: int = 1) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(
+            f"this client already has {limit} requests running, this service's limit per client; "
+            f"wait for one to finish (retry after {retry_after} s)"
+        )
+
+
+class Unauthorized(SaphireError):
+    """An admin operation without the admin token (`Authorization: Bearer …`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this operation needs the admin token: send `Authorization: Bearer <token>` with the "
+            "token the server was started with (SAPHIRE_ADMIN_TOKEN)"
+        )
+
+
+class UnknownDump(SaphireError):
+    """No dataset dump has this name; `available` lists those there are."""
+
+    def __init__(self, name: str, available: tuple[str, ...]) -> None:
+        self.name = name
+        self.available = available
+        super().__init__(f"no dump named {name!r}; the dumps are: {', '.join(available)}")

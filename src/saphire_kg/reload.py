@@ -71,6 +71,8 @@ def build_in_child(root: str) -> BuildOutcome:
         return BuildOutcome(False, f"parse error: {err}", (str(err),))
     except SaphireError as err:
         return BuildOutcome(False, str(err))
+    except OSError as err:  # a write before the store's (reasoner input, caches): disk full, quota
+        return BuildOutcome(False, f"a file could not be written ({err.strerror or err})")
     return BuildOutcome(True, f"built version {result.version.label}: {result.triples} triples")
 
 

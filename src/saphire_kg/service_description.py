@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from .namespaces import BASE, SD
+from .dumps import COMPRESSION, DUMPS, IANA
+from .namespaces import BASE, DCAT, SD
 from .negotiate import GRAPHS, RESULTS, Format
 
 DATASET = URIRef(BASE + "id/dataset/saphire-kg")
@@ -48,6 +49,10 @@ class Limits:
     timeout: float
     max_results: int | None
     allow_services: tuple[str, ...]
+    max_bytes: int | None = None
+    max_query_bytes: int | None = None
+    max_url_bytes: int | None = None
+    client_concurrency: int | None = None
 
 
 def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Graph:
@@ -78,6 +83,12 @@ def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Grap
     g.add((default, RDFS.comment, Literal("the union of all the named graphs", lang="en")))
     if dataset.triples is not None:
         g.add((default, VOID.triples, Literal(dataset.triples, datatype=XSD.integer)))
+    site = endpoint.rsplit("/", 1)[0]
+    for dump in DUMPS:  # served at /dumps/… beside the endpoint, with the dataset's version
+        url = URIRef(f"{site}/dumps/{dump.name}")
+        g.add((DATASET, VOID.dataDump, url))
+        g.add((url, DCAT.mediaType, URIRef(IANA + dump.media_type)))
+        g.add((url, DCAT.compressFormat, URIRef(IANA + COMPRESSION)))
     for i, named in enumerate(dataset.graphs):
         node, graph = BNode(f"named-{i}"), BNode(f"graph-{i}")
         g.add((DATASET, SD.namedGraph, node))
@@ -93,10 +104,22 @@ def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Grap
 def _limits_text(limits: Limits) -> str:
     rows = f"{limits.max_results} rows or triples" if limits.max_results else "no row limit"
     services = ", ".join(limits.allow_services) if limits.allow_services else "none"
-    return (
+    text = (
         f"Read-only. Each query may run {limits.timeout:g} s (then 503, never a partial result) and "
         f"return {rows} (then 507). SERVICE calls go only to: {services}."
     )
+    if limits.max_bytes:
+        text += f" A serialised result may have {limits.max_bytes} bytes (then 507)."
+    if limits.max_query_bytes:
+        text += f" A request body or query may have {limits.max_query_bytes} bytes (then 413)."
+    if limits.max_url_bytes:
+        text += f" A request URL may have {limits.max_url_bytes} bytes (then 414: POST instead)."
+    if limits.client_concurrency:
+        text += (
+            f" One client address may have {limits.client_concurrency} requests running "
+            "(then 429 with Retry-After)."
+        )
+    return text
 
 
 def serialize(graph: Graph, fmt: Format) -> bytes:

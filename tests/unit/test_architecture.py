@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "saphire_kg"
 # Data-flow order; a module may import only from modules before it.
 ORDER = [
     "errors", "config", "namespaces", "canonical", "sources", "locate", "load", "diff", "validate",
-    "ingest", "reason", "screen", "store", "workers", "describe", "catalog", "query", "negotiate",
+    "ingest", "reason", "screen", "store", "dumps", "workers", "describe", "catalog", "query", "negotiate",
     "service_description", "endpoint", "pipeline", "reload", "http", "cli",
 ]
 # Each heavy library has one home (pyoxigraph also parses in `load`: its parser is ~25x faster
@@ -22,7 +22,7 @@ HOMES = {
     "owlready2": {"reason"},
     "SPARQLWrapper": {"store"},
     "fastapi": {"http"},
-    "pyoxigraph": {"load", "validate", "store", "describe"},
+    "pyoxigraph": {"load", "validate", "store", "dumps", "describe"},
 }
 
 

@@ -19,9 +19,12 @@ from ..catalog import Catalog
 from ..config import ServerSettings
 from ..endpoint import Endpoint
 from ..query import resolve
-from ..reload import ReloadState
+from ..dumps import DumpFiles
+from ..reload import Reloader, ReloadState
 from ..store import Store
-from . import errors, linked, meta, pages, queries, sparql
+from . import admin, errors, linked, meta, pages, queries, sparql
+from . import dumps as dump_routes
+from .limits import RequestLimits
 from .observe import Metrics, ObserveMiddleware
 
 DESCRIPTION = """The SAPHIRe knowledge graph of European regions and personalised-medicine initiatives,
@@ -34,6 +37,8 @@ def create_app(
     store: Store,
     reload: ReloadState | None = None,
     catalog: Catalog | None = None,
+    reloader: Reloader | None = None,
+    dumps: DumpFiles | None = None,
 ) -> FastAPI:
     endpoint = Endpoint(store, settings)
     metrics = Metrics()
@@ -58,8 +63,12 @@ def create_app(
     app.include_router(linked.router(resolved))
     app.include_router(pages.router(resolved))
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.include_router(dump_routes.router(dumps))
+    if settings.admin_token:  # no token in the environment: no admin routes, read-only
+        app.include_router(admin.router(settings.admin_token, reloader, dumps))
     errors.install(app)
     app.add_middleware(sparql.QueryFastPath)  # innermost: CORS and metrics still apply
+    app.add_middleware(RequestLimits, settings=settings)  # 414, 413, 429 before any route
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

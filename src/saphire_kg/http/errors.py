@@ -32,6 +32,10 @@ from ..errors import (
     ServiceNotAllowed,
     ServiceTimeout,
     StoreUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UnknownDump,
+    URITooLong,
     UnsupportedMediaType,
     UpdateRefused,
 )
@@ -43,8 +47,12 @@ log = logging.getLogger("saphire_kg.http")
 STATUS: list[tuple[type[SaphireError], int]] = [
     (ParameterError, 422),
     (UnknownQuery, 404),
+    (UnknownDump, 404),
+    (Unauthorized, 401),
+    (TooManyRequests, 429),
     (UnsupportedMediaType, 415),
     (RequestTooLarge, 413),
+    (URITooLong, 414),
     (NotAcceptable, 406),
     (ProtocolError, 400),
     (QuerySyntaxError, 400),
@@ -61,7 +69,7 @@ STATUS: list[tuple[type[SaphireError], int]] = [
     (QueryError, 500),
     (SaphireError, 500),
 ]
-RETRY_AFTER = {QueryTimeout: "10", Overloaded: "2", StoreUnavailable: "5"}
+RETRY_AFTER = {QueryTimeout: "10", Overloaded: "2", StoreUnavailable: "5", TooManyRequests: "1"}
 
 
 def status_of(exc: SaphireError) -> int:
@@ -103,6 +111,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     for cls, seconds in RETRY_AFTER.items():
         if isinstance(exc, cls):
             response.headers["Retry-After"] = seconds
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="saphire-kg admin"'
     if status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
     return response

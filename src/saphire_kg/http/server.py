@@ -14,6 +14,7 @@ import uvicorn
 
 from ..catalog import load_catalog
 from ..config import ServerSettings, Settings
+from ..dumps import DumpFiles
 from ..reload import Reloader, ReloadState
 from ..store import SparqlStore, Store, push, remote_url
 from ..workers import WorkerPool
@@ -100,7 +101,10 @@ def serve(
     if server.store_url and graph_store is None:
         graph_store = default_graph_store(server.store_url)
     reloader = Reloader(settings, _reload_function(settings, store, graph_store), state)
-    app = create_app(server, store, state, catalog=load_catalog(settings.queries_dir))
+    dumps = None if server.store_url else DumpFiles(settings.build_dir / "store", settings.build_dir / "dumps")
+    app = create_app(
+        server, store, state, catalog=load_catalog(settings.queries_dir), reloader=reloader, dumps=dumps
+    )
     stop = threading.Event()
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: reloader.request())

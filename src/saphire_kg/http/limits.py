@@ -1,0 +1,98 @@
+"""Request limits every route shares: URL length (414), body size (413), requests per client (429).
+
+`RequestLimits` is an ASGI middleware in front of the routes (inside CORS, so a browser can read
+its refusals). A URL past `max_url_bytes` is refused before anything parses it; so is a body whose
+declared `Content-Length` is past `max_query_bytes`, and a body sent without one is counted as it
+arrives and refused (413) the moment it passes. A client (its address, as uvicorn saw it through
+any trusted proxy) may have `client_concurrency` requests running at once; one more is answered
+429 with `Retry-After` at once, without queueing: queueing is what the worker pool's deadline does
+for everyone. The service's own pages (`/health`, `/metrics`, `/static/`) are not counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import ServerSettings
+from ..errors import RequestTooLarge, TooManyRequests, URITooLong
+from .errors import domain_error
+
+UNCOUNTED = ("/health", "/metrics", "/static/")
+RETRY_AFTER = 1  # seconds a refused client is asked to wait
+
+
+class RequestLimits:
+    """The middleware; one instance per app, so its per-client counts are per process."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.running: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        s = self.settings
+        url_bytes = (
+            len(scope.get("raw_path") or scope["path"].encode())
+            + len(scope.get("query_string", b""))
+            + 1
+        )
+        if url_bytes > s.max_url_bytes:
+            await self._refuse(scope, receive, send, URITooLong(s.max_url_bytes))
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > s.max_query_bytes:
+            await self._refuse(scope, receive, send, RequestTooLarge(s.max_query_bytes))
+            return
+        counted = s.client_concurrency is not None and not scope["path"].startswith(UNCOUNTED)
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if counted:
+            assert s.client_concurrency is not None
+            if self.running[client] >= s.client_concurrency:
+                await self._refuse(
+                    scope, receive, send, TooManyRequests(s.client_concurrency, RETRY_AFTER)
+                )
+                return
+            self.running[client] += 1
+        try:
+            await self.app(scope, _capped(receive, s.max_query_bytes), send)
+        finally:
+            if counted:
+                self.running[client] -= 1
+                if self.running[client] <= 0:
+                    del self.running[client]
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        response = await domain_error(Request(scope), exc)
+        if scope["method"] != "GET" and scope["method"] != "HEAD":
+            response.headers["Connection"] = "close"  # the unread body is not worth reading
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises RequestTooLarge once more than `limit` body bytes have arrived."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise RequestTooLarge(limit)
+        return message
+
+    return wrapped
