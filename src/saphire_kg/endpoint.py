@@ -50,6 +50,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     accept: str | None = None
+    limited: bool = True  # False: the service's own query (its description), no result limits
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ def etag_of(version: str, normal: str, request: QueryRequest, fmt: Format) -> st
         "\x1f".join(request.named_graphs) if request.named_graphs is not None else "\x00",
         fmt.media_type,
     ]
+    if not request.limited:
+        parts.append("unlimited")
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
@@ -256,6 +259,7 @@ class Endpoint:
             "default_graphs": request.default_graphs,
             "named_graphs": request.named_graphs,
             "timeout": self.settings.timeout,
+            "limited": request.limited,
         }
 
     def _evaluate(self, prepared: Prepared) -> Answer:
@@ -340,10 +344,10 @@ class Endpoint:
 
     def void(self, accept: str | None) -> Answer:
         """The build's VoID/DCAT description graph, in the RDF format the client prefers."""
-        return self.answer(QueryRequest(_VOID_QUERY, accept=accept))
+        return self.answer(QueryRequest(_VOID_QUERY, accept=accept, limited=False))
 
     def _select(self, sparql: str) -> list[dict[str, str]]:
-        answer = self.answer(QueryRequest(sparql, accept=SPARQL_JSON.media_type))
+        answer = self.answer(QueryRequest(sparql, accept=SPARQL_JSON.media_type, limited=False))
         data = json.loads(answer.body)
         return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
 

@@ -46,6 +46,8 @@ class Store(Protocol):
     `named_graphs` the default graph is the union of the named graphs, unless the query names
     its own dataset (FROM); with either, they are the dataset (SPARQL 1.1 Protocol §2.1.4).
     `timeout` (seconds) is a deadline the store enforces where it can (see each store).
+    `limited=False` lifts the result limits (rows/triples, bytes) for the service's own queries
+    (its description), which must not fail where a client's query would.
     """
 
     @property
@@ -59,6 +61,7 @@ class Store(Protocol):
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]: ...
 
     def close(self) -> None: ...
@@ -173,6 +176,7 @@ class OxigraphStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]:
         """Run a query; results in the media type `accept` names when it can, else JSON / N-Triples.
 
@@ -180,8 +184,10 @@ class OxigraphStore:
         Relative IRIs resolve against the dataset base (`https://w3id.org/saphire/`). `timeout`
         is not enforced here: pyoxigraph cannot be interrupted from Python, so the server runs
         this store in worker processes that it kills at the deadline (workers.WorkerPool).
-        Raises QuerySyntaxError (with line and column), ResultTooLarge, QueryFailed.
+        Raises QuerySyntaxError (with line and column), ResultTooLarge (unless not `limited`),
+        QueryFailed.
         """
+        max_results, max_bytes = (self.max_results, self.max_bytes) if limited else (None, None)
         bound = {ox.Variable(k): _ox_term(v) for k, v in (substitutions or {}).items()}
         try:
             results = self._store.query(
@@ -190,32 +196,38 @@ class OxigraphStore:
             )
             if isinstance(results, ox.QueryTriples):
                 rdf = _RDF_FORMATS.get(accept.split(";")[0].strip(), ox.RdfFormat.N_TRIPLES)
-                return rdf.media_type, self._write_triples(results, rdf)
+                return rdf.media_type, _write_triples(results, rdf, max_results, max_bytes)
             fmt = _RESULT_FORMATS.get(accept.split(";")[0].strip(), ox.QueryResultsFormat.JSON)
-            out = _Capped(self.max_bytes)
+            out = _Capped(max_bytes)
             results.serialize(cast(IO[bytes], out), format=fmt)
             body = bytes(out.buffer)
-            if isinstance(results, ox.QuerySolutions) and self.max_results is not None:
-                if len(body) > self.max_results and _rows(body, fmt, self.max_results + 1) > self.max_results:
-                    raise ResultTooLarge(self.max_results, "rows")
+            if isinstance(results, ox.QuerySolutions) and max_results is not None:
+                if len(body) > max_results and _rows(body, fmt, max_results + 1) > max_results:
+                    raise ResultTooLarge(max_results, "rows")
             return fmt.media_type, body
+        except ResultTooLarge:
+            results = None  # not to be dropped on the thread the error reaches (pyoxigraph)
+            raise
         except SyntaxError as exc:
             raise syntax_error(str(exc)) from exc
         except OSError as exc:
             raise QueryFailed(f"the query could not be evaluated: {_no_paths(str(exc))}") from exc
 
-    def _write_triples(self, triples: Iterator[ox.Triple], rdf: ox.RdfFormat) -> bytes:
-        limit = self.max_results
-        taken = list(triples if limit is None else islice(triples, limit + 1))
-        if limit is not None and len(taken) > limit:
-            raise ResultTooLarge(limit, "triples")
-        out = _Capped(self.max_bytes)
-        prefixes = _used_prefixes(taken) if rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
-        ox.serialize(taken, cast(IO[bytes], out), format=rdf, prefixes=prefixes)
-        return bytes(out.buffer)
-
     def close(self) -> None:
         del self._store
+
+
+def _write_triples(
+    triples: Iterator[ox.Triple], rdf: ox.RdfFormat, limit: int | None, max_bytes: int | None
+) -> bytes:
+    taken = list(triples if limit is None else islice(triples, limit + 1))
+    del triples  # (see `OxigraphStore.query`: not to travel with an error)
+    if limit is not None and len(taken) > limit:
+        raise ResultTooLarge(limit, "triples")
+    out = _Capped(max_bytes)
+    prefixes = _used_prefixes(taken) if rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
+    ox.serialize(taken, cast(IO[bytes], out), format=rdf, prefixes=prefixes)
+    return bytes(out.buffer)
 
 
 RdfTerm = URIRef | Literal | BNode
@@ -398,11 +410,13 @@ class SparqlStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]:
         media_type, body = self._request(
-            sparql, accept, default_graphs, named_graphs, self.timeout if timeout is None else min(timeout, self.timeout)
+            sparql, accept, default_graphs, named_graphs, self.timeout if timeout is None else min(timeout, self.timeout),
+            self.max_bytes if limited else None,
         )
-        if self.max_results is not None and len(body) > self.max_results:
+        if limited and self.max_results is not None and len(body) > self.max_results:
             self._check_size(body, accept)
         return media_type, body
 
@@ -426,6 +440,7 @@ class SparqlStore:
         default_graphs: Sequence[str] | None,
         named_graphs: Sequence[str] | None,
         timeout: float,
+        max_bytes: int | None = None,
     ) -> tuple[str, bytes]:
         import socket
         import urllib.error
@@ -446,7 +461,7 @@ class SparqlStore:
         client.addCustomHttpHeader("Accept", accept)
         try:
             response = client.query().response
-            body = _read_capped(response, self.max_bytes)
+            body = _read_capped(response, max_bytes)
             media_type = response.headers.get("Content-Type", accept)
         except SPARQLWrapperException as exc:
             text = str(exc)

@@ -65,10 +65,14 @@ def _worker_main(
             return
         if job is None:
             return
-        sparql, accept, default_graphs, named_graphs = job
+        sparql, accept, default_graphs, named_graphs, limited = job
         try:
             media_type, body = store.query(
-                sparql, accept, default_graphs=default_graphs, named_graphs=named_graphs
+                sparql,
+                accept,
+                default_graphs=default_graphs,
+                named_graphs=named_graphs,
+                limited=limited,
             )
         except QuerySyntaxError as exc:
             conn.send(("syntax", exc.message, exc.line, exc.column))
@@ -161,13 +165,16 @@ class WorkerPool:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         started = time.monotonic()
         worker = self._acquire(started + limit, limit)
         assert worker is not None
         with self._job(worker, started) as outcome:
-            worker.conn.send((sparql, accept, _listed(default_graphs), _listed(named_graphs)))
+            worker.conn.send(
+                (sparql, accept, _listed(default_graphs), _listed(named_graphs), limited)
+            )
             if not self._wait(worker, time.monotonic(), started + limit):
                 self._timed_out(worker, limit, outcome)
             return self._reply(worker, outcome)
@@ -180,6 +187,7 @@ class WorkerPool:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]:
         """`query` for an event loop: waits for the worker's answer without holding a thread.
 
@@ -197,9 +205,12 @@ class WorkerPool:
                 default_graphs=default_graphs,
                 named_graphs=named_graphs,
                 timeout=limit,
+                limited=limited,
             )
         with self._job(worker, started) as outcome:
-            worker.conn.send((sparql, accept, _listed(default_graphs), _listed(named_graphs)))
+            worker.conn.send(
+                (sparql, accept, _listed(default_graphs), _listed(named_graphs), limited)
+            )
             try:
                 answered = await self._wait_async(worker, time.monotonic(), started + limit)
             except asyncio.CancelledError:

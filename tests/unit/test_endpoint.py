@@ -29,6 +29,7 @@ class SlowStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        limited: bool = True,
     ) -> tuple[str, bytes]:
         self.calls += 1
         time.sleep(self.seconds)

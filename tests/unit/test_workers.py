@@ -58,6 +58,8 @@ def test_errors_come_back_as_themselves(pool: WorkerPool) -> None:
     assert raised.value.line == 2
     with pytest.raises(ResultTooLarge):
         pool.query("SELECT * { ?s ?p ?o }")
+    media_type, body = pool.query("SELECT * { ?s ?p ?o }", limited=False)  # the service's own
+    assert len(json.loads(body)["results"]["bindings"]) > 40
 
 
 def test_runaway_query_is_stopped_at_the_deadline_and_others_keep_going(pool: WorkerPool) -> None:

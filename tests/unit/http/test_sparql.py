@@ -351,3 +351,18 @@ def test_the_get_fast_path_answers_as_the_routes_do(
             )
         )
     assert answers[0] == answers[1]
+
+
+def test_result_limits_bind_clients_not_the_service_description(store_dir: Path) -> None:
+    """A limit of 1 row: a client's query gets 507, the SD and VoID (the service's own) do not."""
+    app = create_app(ServerSettings(max_results=1), OxigraphStore(store_dir, max_results=1))
+    with TestClient(app) as c:
+        too_large = c.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+        assert too_large.status_code == 507 and "1 rows" in too_large.text
+        described = c.get("/sparql", headers={"accept": "application/n-triples"})
+        assert described.status_code == 200
+        assert b"<http://example.org/graph/numbers>" in described.content
+        void = c.get("/.well-known/void", headers={"accept": "application/n-triples"})
+        assert void.status_code == 200 and void.content.count(b"\n") > 1
+        construct = c.get("/sparql", params={"query": "CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }"})
+        assert construct.status_code == 507
