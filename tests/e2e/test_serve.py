@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from rdflib import Graph, URIRef
-from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+from SPARQLWrapper import CSV, GET, JSON, POST, TURTLE, SPARQLWrapper
 
 from tests.conftest import MINI_DATA, REPO
 from tests.e2e.server import oxigraph_server, saphire_server
@@ -78,6 +78,24 @@ def test_sparqlwrapper_construct_and_ask(server) -> None:
     client.setQuery(PREFIXES + "ASK { ?m <http://www.w3.org/ns/org#member> ?r }")
     client.setReturnFormat(JSON)
     assert client.query().convert()["boolean"] is True
+
+
+def test_sparqlwrapper_post_and_csv(server) -> None:
+    """SPARQLWrapper's POST (form-encoded) goes through the routes, GET through the fast path:
+    both give the same CSV."""
+    bodies = []
+    for method in (GET, POST):
+        client = SPARQLWrapper(server.sparql)
+        client.setMethod(method)
+        client.setQuery(REGIONS)
+        client.setReturnFormat(CSV)
+        bodies.append(client.query().convert())
+    assert bodies[0] == bodies[1]
+    assert bodies[0].decode().splitlines() == [
+        "code,label",
+        "BE,Belgique/België",
+        "BE2,Vlaams Gewest",
+    ]
 
 
 def test_inferred_graph_is_in_the_union(server) -> None:
@@ -172,7 +190,7 @@ def test_health_metrics_and_json_access_log(server) -> None:
 
 
 def test_service_to_an_allowed_endpoint(tmp_path: Path) -> None:
-    """SERVICE goes out only to the allow-list: a local Oxigraph is allowed, anything else refused."""
+    """SERVICE goes out only to the allow-list: a local Oxigraph is allowed, others refused."""
     remote_dir = tmp_path / "remote"
     with oxigraph_server(remote_dir) as remote:
         httpx.post(
