@@ -8,12 +8,12 @@ At the deadline the parent kills the worker, starts a replacement in the backgro
 `QueryTimeout` (503): a client gets a complete answer or an error, never a truncated 200.
 
 A query still running `demote_after` seconds after it started evaluating gets its process's
-priority lowered (nice 10), so a runaway query takes only what the cheap ones leave. When it
-is done the priority is raised again where the OS allows it (root, CAP_SYS_NICE); elsewhere
-that worker is replaced, since an unprivileged process cannot raise its priority. `reload()`
-starts a new generation of workers on the (rebuilt) store and retires the old ones as they come
-back idle. `query_async` is `query` for an event loop: it waits for the worker's pipe to become
-readable instead of holding a thread for the whole evaluation.
+priority lowered (SCHED_IDLE where Linux has it, and nice 10), so a runaway query takes only
+the CPU the cheap ones leave. When it is done the priority is raised again where the OS allows
+it (root, CAP_SYS_NICE); elsewhere that worker is replaced, since an unprivileged process
+cannot raise its priority. `reload()` starts a new generation of workers on the (rebuilt) store
+and retires the old ones as they come back idle. `query_async` is `query` for an event loop: it
+waits for the worker's pipe to become readable instead of holding a thread for the evaluation.
 """
 
 from __future__ import annotations
@@ -411,9 +411,13 @@ class WorkerPool:
             os.set_blocking(fd, True)  # uvloop made it non-blocking; `_reply` reads whole messages
 
     def _demote(self, worker: _Worker) -> None:
+        """Let a long query have only the CPU nothing else wants: SCHED_IDLE where Linux offers
+        it (any waking process preempts it at once), else nice 10."""
+        pid = worker.process.pid
         try:
-            os.setpriority(os.PRIO_PROCESS, worker.process.pid, DEMOTED_NICE)
+            os.setpriority(os.PRIO_PROCESS, pid, DEMOTED_NICE)
             worker.demoted = True
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         except (OSError, AttributeError):
             pass  # not on this platform, or the process has just exited
 
@@ -422,6 +426,8 @@ class WorkerPool:
             return
         if worker.demoted:
             try:
+                if hasattr(os, "SCHED_IDLE"):
+                    os.sched_setscheduler(worker.process.pid, os.SCHED_OTHER, os.sched_param(0))
                 os.setpriority(os.PRIO_PROCESS, worker.process.pid, 0)
                 worker.demoted = False
             except (OSError, AttributeError):

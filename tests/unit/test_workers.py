@@ -154,6 +154,22 @@ def test_a_cancelled_async_query_kills_its_worker(pool: WorkerPool) -> None:
     assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
 
 
+def test_a_demoted_worker_comes_back_at_normal_priority_or_not_at_all(store_dir: Path) -> None:
+    """Demoted at once (SCHED_IDLE, nice 10): after its query it is restored (root) or replaced."""
+    pool = WorkerPool(store_dir, workers=1, timeout=5.0, demote_after=0.0)
+    try:
+        assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+        _wait_until(lambda: pool.status()["ready"] == 1)
+        with pool._lock:  # noqa: SLF001 — the test reads what the scheduler was told
+            pids = [w.process.pid for w in pool._live if w.process.is_alive()]  # noqa: SLF001
+        for pid in pids:
+            assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+            assert os.getpriority(os.PRIO_PROCESS, pid) == 0
+        assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+    finally:
+        pool.close()
+
+
 def test_reload_switches_to_the_rebuilt_store(tmp_path: Path) -> None:
     build = tmp_path / "build"
     store_dir = write_test_store(build, PEOPLE, version="v1")
