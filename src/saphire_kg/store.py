@@ -188,7 +188,9 @@ class OxigraphStore:
         QueryFailed.
         """
         max_results, max_bytes = (self.max_results, self.max_bytes) if limited else (None, None)
-        bound = {ox.Variable(k): _ox_term(v) for k, v in (substitutions or {}).items()}
+        bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): _ox_term(v) for k, v in (substitutions or {}).items()
+        }
         try:
             results = self._store.query(
                 sparql, base_iri=BASE, substitutions=bound or None,

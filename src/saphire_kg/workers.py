@@ -394,9 +394,14 @@ class WorkerPool:
     async def _wait_async(self, worker: _Worker, started: float, deadline: float) -> bool:
         """`_wait` on the event loop: the worker's pipe becoming readable wakes it."""
         loop = asyncio.get_running_loop()
-        readable = loop.create_future()
+        readable: asyncio.Future[None] = loop.create_future()
         fd = worker.conn.fileno()
-        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+
+        def wake() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(fd, wake)
         try:
             demote_at = started + self.demote_after
             if demote_at < deadline:
