@@ -22,6 +22,20 @@ import httpx
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a server's query workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it has just exited
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.conftest import MINI_DATA
-from tests.e2e.server import saphire_server
+from tests.e2e.server import children, saphire_server
 from tests.e2e.test_serve import REGIONS, RUNAWAY, make_project
 
 TOKEN = "fault-test-token"
@@ -45,17 +45,6 @@ def _codes(base: str) -> list[str]:
     return [row["code"]["value"] for row in r.json()["results"]["bindings"]]
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
 def _cpu_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -68,7 +57,7 @@ def _busy_worker(server_pid: int, deadline: float) -> int:
     """The query worker that is burning CPU (the one running the runaway query)."""
     workers = [
         p
-        for p in _children(server_pid)
+        for p in children(server_pid)
         if b"multiprocessing" in Path(f"/proc/{p}/cmdline").read_bytes()
         and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()
     ]
@@ -125,7 +114,7 @@ def test_a_worker_killed_mid_query_is_a_503_and_the_server_keeps_serving(project
             lambda: (h := httpx.get(s.base + "/health").json())["workers"]["alive"] == 2 and h
         )
         assert health and health["status"] == "ok"
-        assert victim not in _children(s.process.pid)
+        assert victim not in children(s.process.pid)
 
 
 @pytest.fixture
@@ -170,13 +159,6 @@ def test_a_failed_reload_keeps_the_old_graph_and_says_why(
     assert "still serving the previous graph" in health["reload"]["last_error"]
 
 
-@pytest.mark.xfail(
-    reason="seen in 2 of 3 runs: the first query after a good reload that follows a failed one "
-    "gets "
-    "503 'the query worker stopped' (workers.py reports BlockingIOError on the worker's pipe); "
-    "the next queries are answered. Not reproduced in process without the HTTP server.",
-    strict=False,
-)
 def test_a_mended_reload_after_a_failed_one_serves_the_new_graph(project: Path, reloading) -> None:
     s = reloading
     (project / "data/ttl/regions/broken.ttl").write_text(

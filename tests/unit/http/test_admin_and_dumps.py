@@ -116,3 +116,23 @@ def test_no_path_reaches_a_file_outside_what_is_served(world, path: str) -> None
         assert r.status_code == 404, r.text
         assert r.text  # says what was not found
         assert "/" + "tmp" not in r.text and "Traceback" not in r.text
+
+
+def test_the_service_description_states_the_limits_and_the_dumps(world) -> None:
+    store, reloader, dumps = world
+    settings = ServerSettings(max_url_bytes=4096, client_concurrency=3, max_query_bytes=2048)
+    with TestClient(create_app(settings, store, dumps=dumps)) as c:
+        r = c.get("/sparql", headers={"accept": "text/turtle"})
+    assert r.status_code == 200
+    text = r.text
+    for phrase in (
+        "(then 503",
+        "(then 507)",
+        "2048 bytes (then 413)",
+        "4096 bytes (then 414",
+        "3 requests running (then 429 with Retry-After)",
+    ):
+        assert phrase in text
+    for name in ("latest.nq.gz", "latest.trig.gz", "latest.ttl.gz"):
+        assert f"<http://testserver/dumps/{name}>" in text
+    assert "void:dataDump" in text
