@@ -122,10 +122,10 @@ class DumpFiles:
             with gzip.open(partial, "wb", compresslevel=6) as out:
                 writer = cast(IO[bytes], out)
                 if fmt.media_type == "text/turtle":
-                    triples = store.query(_UNION)
+                    triples = cast(ox.QueryTriples, store.query(_UNION))
                     ox.serialize(
                         triples, writer, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)
-                    )  # type: ignore[arg-type]
+                    )
                 else:
                     rdf = (
                         ox.RdfFormat.N_QUADS

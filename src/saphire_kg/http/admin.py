@@ -10,7 +10,7 @@ succeeds (reload.py); a failed one keeps serving the previous graph and says why
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +23,9 @@ from ..reload import Reloader
 from .deps import get_endpoint
 
 _bearer = HTTPBearer(auto_error=False, description="The token of SAPHIRE_ADMIN_TOKEN")
-_RESPONSES = {401: {"description": "No admin token, or not the right one."}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No admin token, or not the right one."}
+}
 
 
 def router(token: str, reloader: Reloader | None, dumps: DumpFiles | None) -> APIRouter:
