@@ -30,7 +30,7 @@ _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 _RENDERED = {"violation": "error", "warning": "warning", "info": "info"}
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 2: property shapes validated with hoisted targets
 
 
 def short(term: str | None) -> str:
@@ -180,7 +180,34 @@ def shapes_graph(loaded: Loaded) -> Graph:
     graph = Graph()
     for f in loaded.of_role(Role.SHAPES):
         rdflib_graph(f.triples, into=graph)
-    return graph
+    return hoist_targets(graph)
+
+
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+
+
+def hoist_targets(shapes: Graph) -> Graph:
+    """Give each named property shape of a targeted node shape that node shape's targets, in
+    place of the `sh:property` link. The findings are the same (a result names the property
+    shape either way), but pyshacl builds a nested property shape's constraints again for each
+    focus node, and a targeted one once: on the shipped data a cold run takes half the time.
+    Left alone: node shapes used through `sh:node` (their focus comes from elsewhere),
+    deactivated ones, and property shapes shared by several node shapes."""
+    for node_shape in set(shapes.subjects(SH.property, None)):
+        targets = [(p, o) for p in _TARGETS for o in shapes.objects(node_shape, p)]
+        if (
+            not targets
+            or (None, SH.node, node_shape) in shapes
+            or (node_shape, SH.deactivated, None) in shapes
+        ):
+            continue
+        for prop in list(shapes.objects(node_shape, SH.property)):
+            if not isinstance(prop, URIRef) or len(set(shapes.subjects(SH.property, prop))) > 1:
+                continue
+            for p, o in targets:
+                shapes.add((prop, p, o))
+            shapes.remove((node_shape, SH.property, prop))
+    return shapes
 
 
 class _Closure:

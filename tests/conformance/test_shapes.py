@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from saphire_kg.load import parse_file, rdflib_graph
 from saphire_kg.namespaces import RDF, SH, SPHSH
 from saphire_kg.sources import Role, SourceFile
-from saphire_kg.validate import Finding, validate_graph
+from saphire_kg.validate import Finding, hoist_targets, validate_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
@@ -164,3 +164,32 @@ def test_invalid_fixture_findings_cite_only_the_rule(findings: Findings, rule: U
     found = findings(_fixture(rule, "invalid"))
     cited = {f.shape for f in found if f.severity in BLOCKING or f.shape == str(rule)}
     assert cited == {str(rule)}, _shown(found)
+
+
+# ---------------------------------------------------------------- the validator's rewrite of the shapes
+
+
+@pytest.fixture(scope="session")
+def hoisted(shapes: Graph) -> Graph:
+    copy = Graph()
+    copy += shapes
+    rewritten = hoist_targets(copy)
+    # the rewrite really applies to this project's shapes: some sh:property links are gone
+    assert len(set(rewritten.triples((None, SH.property, None)))) < len(
+        set(shapes.triples((None, SH.property, None)))
+    )
+    return rewritten
+
+
+@pytest.mark.parametrize(
+    "fixture", sorted(FIXTURES.glob("*.ttl")), ids=lambda p: p.name.removesuffix(".ttl")
+)
+def test_hoisted_targets_give_the_same_findings(
+    findings: Findings, hoisted: Graph, ontology: Graph, fixture: Path
+) -> None:
+    """`validate` runs pyshacl on shapes whose property shapes carry their node shape's
+    targets (twice as fast); on every fixture that gives exactly the findings of the shapes as
+    written."""
+    data = _graph([fixture], Role.DATA)
+    data += ontology
+    assert sorted(_shown(validate_graph(data, hoisted))) == sorted(_shown(findings(fixture)))
