@@ -418,3 +418,45 @@ def test_every_row_of_a_positive_finding_cites_its_sources(catalog, store, query
     assert any(row.get(c, {}).get("value") for row in found for c in columns), f"{query_name}: no row cites a source"
     cited = [iri for row in found for c in columns if c in row for iri in row[c]["value"].split()]
     assert all(iri.startswith(("https://", "http://")) for iri in cited), cited
+
+
+# The all-pairs analyses take an optional region: with it, the rows are exactly the rows of the
+# all-pairs answer that the region is part of (on either side), for every region of the fixture
+# (with and without pairs), in every binding mode; the region column carries the region.
+PAIRS = {
+    "complementarity/shared-networks": (("regionA", "regionB"), {}),
+    "complementarity/shared-themes": (("regionA", "regionB"), {}),
+    "complementarity/mentoring-by-role": (("mentor", "newcomer"), {"newcomer_role": "participating"}),
+    "complementarity/mentoring-by-innovation": (("mentor", "mentee"), {}),
+    "complementarity/special-needs-peers": (("special", "peer"), {}),
+}
+FIXTURE_REGIONS = ["XA", "XA11", "XA12", "XB", "XB11", "XC1", "XC2", "x-isle"]
+
+
+def _without_region(found: list[dict[str, str]]) -> Counter:
+    return _norm([{k: v for k, v in row.items() if k != "region"} for row in found])
+
+
+@pytest.mark.parametrize("mode", BINDING_MODES)
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_a_region_keeps_exactly_its_own_pairs(catalog, store, name, mode) -> None:
+    sides, params = PAIRS[name]
+    everything = answer(catalog, store, name, params)
+    assert everything and all("region" not in row for row in everything)
+    involved = 0
+    for code in FIXTURE_REGIONS:
+        found = answer(catalog, store, name, {**params, "region": code}, mode)
+        expected = [row for row in everything if f"region/{code}" in (row.get(sides[0]), row.get(sides[1]))]
+        involved += bool(expected)
+        assert all(row["region"] == f"region/{code}" for row in found)
+        if mode == "values" and name in VALUES_DIFFER:
+            continue  # see VALUES_DIFFER: its density filter stands inside UNION branches
+        assert _without_region(found) == _without_region(expected), (name, code, mode)
+    assert involved >= 2, f"{name}: too few fixture regions with pairs to show anything"
+
+
+def test_with_a_region_the_pairs_keep_their_order(catalog, store) -> None:
+    networks = answer(catalog, store, "complementarity/shared-networks", {"region": "XC1"})
+    assert [(r["regionA"], r["regionB"]) for r in networks][:2] == [("region/XB11", "region/XC1")] * 2  # shared 2 first
+    themes = answer(catalog, store, "complementarity/shared-themes", {"region": "XB11"})
+    assert (themes[0]["regionA"], themes[0]["regionB"]) == ("region/XA12", "region/XB11")  # highest Jaccard first
