@@ -4,7 +4,7 @@
     python benchmarks/queries.py --scales 1,10 --runs 5 --timeout 30
 
 Not a test: it prints two tables. The first gives, per canned query (with its documented example
-parameters; a query with an optional region is also timed without it, "NAME without region"), the rows and the uncached median / p95 wall time of the query alone (the store's
+parameters), the rows and the uncached median / p95 wall time of the query alone (the store's
 evaluation and serialisation to SPARQL JSON; no HTTP, no answer cache) on each graph. The second
 compares the three ways of binding parameters (query.BINDING_MODES) on the queries that take a
 region: the term written into the text where the variable stands ("text", the default), pyoxigraph's
@@ -45,12 +45,6 @@ ID = "https://w3id.org/saphire/id/"
 COPIED = {"region", "membership", "obs", "coverage", "report", "actor", "democase", "practice", "strategy"}
 SYNTHETIC_GRAPH = "https://w3id.org/saphire/graph/synthetic"
 VOID_GRAPH = "https://w3id.org/saphire/graph/void"
-WITHOUT = " without "  # "name without region": the query with its examples but that optional parameter
-
-
-def optional_regions(query) -> list[str]:
-    """The optional region parameters with an example: the query is also timed without each."""
-    return [p.name for p in query.parameters if p.type == "region" and not p.required and p.default is None and p.example is not None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,10 +217,8 @@ def _worker(store_dir: str, pipe) -> None:  # runs in the child
         if job is None:
             return
         name, mode = job
-        name, _, without = name.partition(WITHOUT)
         query = catalog.get(name)
-        examples = {k: v for k, v in query.examples().items() if k != without}
-        terms = query.bind(examples)
+        terms = query.bind(query.examples())
         started = time.perf_counter()
         _, body = run(store, query.sparql, terms, mode=mode)
         seconds = time.perf_counter() - started
@@ -306,9 +298,8 @@ def main() -> int:
         print("building the store first", file=sys.stderr)
         build(settings)
     catalog = load_catalog(ROOT / "queries")
-    selected = [q.name for q in catalog if not args.only or q.name in args.only]
-    regional = [q.name for q in catalog if q.name in selected and any(p.type == "region" for p in q.parameters)]
-    names = [n for q in catalog if q.name in selected for n in [q.name] + [q.name + WITHOUT + p for p in optional_regions(q)]]
+    names = [q.name for q in catalog if not args.only or q.name in args.only]
+    regional = [q.name for q in catalog if q.name in names and any(p.type == "region" for p in q.parameters)]
     scales = [int(s) for s in args.scales.split(",")]
     results: dict[tuple[str, str, int], dict] = {}
     sizes: dict[int, int] = {}
@@ -328,12 +319,12 @@ def main() -> int:
     label = {s: ("real" if s == 1 else f"{s}x") for s in scales}
     print(f"\nCanned queries, uncached wall time in ms, median / p95 of {args.runs} runs (text binding)")
     print("graphs: " + ", ".join(f"{label[s]} {sizes[s]:,} quads" for s in scales))
-    header = f"{'query':52s} {'rows':>6s}  " + "  ".join(f"{label[s]:>19s}" for s in scales)
+    header = f"{'query':42s} {'rows':>6s}  " + "  ".join(f"{label[s]:>19s}" for s in scales)
     print(header)
     print("-" * len(header))
     for name in names:
         rows = results[(name, "text", scales[0])].get("rows")
-        print(f"{name:52s} {rows if rows is not None else '-':>6}  " + "  ".join(f"{_cell(results.get((name, 'text', s)), args.timeout):>19s}" for s in scales))
+        print(f"{name:42s} {rows if rows is not None else '-':>6}  " + "  ".join(f"{_cell(results.get((name, 'text', s)), args.timeout):>19s}" for s in scales))
     if regional:
         print("\nBinding modes on the queries that take a region, median ms (text / substitutions / VALUES)")
         print(f"{'query':42s}  " + "  ".join(f"{label[s]:>29s}" for s in scales))

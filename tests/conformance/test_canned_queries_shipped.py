@@ -289,30 +289,3 @@ def test_every_analysis_is_checked_against_a_fact_of_the_sources() -> None:
     names = sorted(p.relative_to(REPO / "queries").with_suffix("").as_posix() for p in (REPO / "queries").rglob("*.rq"))
     assert len(names) == 22
     assert [n for n in names if f'"{n}"' not in text] == []
-
-
-# The all-pairs analyses with their example region answer the all-pairs rows that region is
-# part of, and nothing else.
-PAIR_SIDES = {
-    "complementarity/shared-networks": ("regionA", "regionB"),
-    "complementarity/shared-themes": ("regionA", "regionB"),
-    "complementarity/mentoring-by-role": ("mentor", "newcomer"),
-    "complementarity/mentoring-by-innovation": ("mentor", "mentee"),
-    "complementarity/special-needs-peers": ("special", "peer"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(PAIR_SIDES))
-@pytest.mark.parametrize("region", ["example", "BE2", "FI1D"])
-def test_a_region_answers_its_part_of_the_pairs_on_the_shipped_data(catalog, store, name: str, region: str) -> None:
-    params = catalog.get(name).examples()
-    code = params["region"] if region == "example" else region
-    everything = answer(catalog, store, name, {k: v for k, v in params.items() if k != "region"})
-    found = answer(catalog, store, name, {**params, "region": code})
-
-    def norm(rows_: list[dict[str, str]]) -> Counter:
-        return Counter(json.dumps({k: " ".join(sorted(v.split(" "))) for k, v in r.items() if k != "region"}, sort_keys=True) for r in rows_)
-
-    a, b = PAIR_SIDES[name]
-    assert norm(found) == norm([r for r in everything if f"region/{code}" in (r.get(a), r.get(b))])
-    assert all(r["region"] == f"region/{code}" for r in found)
