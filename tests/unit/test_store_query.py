@@ -122,6 +122,13 @@ def test_row_limit(store_dir: Path, accept: str) -> None:
     assert _count(capped, f"SELECT * FROM <{NUMBERS_G}> {{ ?s ?p ?o }}") == 40
     with pytest.raises(ResultTooLarge, match="more than 40 rows"):
         capped.query(f"SELECT * FROM <{NUMBERS_G}> {{ ?s ?p ?o }} VALUES ?x {{ 1 2 }}", accept)
+    # At the limit, in every format, even with values whose newlines, braces and markup make
+    # the quick upper bound on the rows overshoot (then the rows are counted exactly).
+    awkward = " ".join(f'"line {i}\\n{{<result>}}\\n"' for i in range(40))
+    capped.query(f"SELECT * FROM <{NUMBERS_G}> {{ ?s ?p ?o }}", accept)
+    capped.query(f"SELECT ?v {{ VALUES ?v {{ {awkward} }} }}", accept)
+    with pytest.raises(ResultTooLarge, match="more than 40 rows"):
+        capped.query(f"SELECT ?v {{ VALUES ?v {{ {awkward} 41 }} }}", accept)
 
 
 def test_triple_and_byte_limits(store_dir: Path) -> None:
