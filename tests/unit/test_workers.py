@@ -14,6 +14,7 @@ import pytest
 import uvloop
 
 from saphire_kg.errors import QuerySyntaxError, QueryTimeout, ResultTooLarge, StoreUnavailable
+from saphire_kg.store import OxigraphStore
 from saphire_kg.workers import WorkerPool
 from tests.stores import PEOPLE, write_test_store
 
@@ -152,6 +153,28 @@ def test_a_cancelled_async_query_kills_its_worker(pool: WorkerPool) -> None:
     asyncio.run(scenario())
     _wait_until(lambda: pool.status()["ready"] == 2)
     assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_large_answer_arrives_whole(store_dir: Path, loop: str) -> None:
+    """An answer of megabytes comes in many reads (frames span socket buffers): byte for byte
+    what the store itself gives, sync and async, and the next answer is not mixed into it."""
+    values = "{ " + " ".join(f"'value {i:04d}'" for i in range(40)) + " }"
+    big = f"SELECT * {{ VALUES ?a {values} VALUES ?b {values} VALUES ?c {values} }}"
+    expected = OxigraphStore(store_dir).query(big, "text/csv")
+    assert len(expected[1]) > 2_000_000
+    pool = WorkerPool(store_dir, workers=1, timeout=30.0)
+    try:
+
+        async def scenario() -> None:
+            assert await pool.query_async(big, "text/csv") == expected
+            assert json.loads((await pool.query_async(CHEAP))[1])["boolean"] is True
+
+        (uvloop.run if loop == "uvloop" else asyncio.run)(scenario())
+        assert pool.query(big, "text/csv") == expected
+        assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+    finally:
+        pool.close()
 
 
 def test_a_demoted_worker_comes_back_at_normal_priority_or_not_at_all(store_dir: Path) -> None:
