@@ -54,6 +54,11 @@ from .store import OxigraphStore, read_manifest
 log = logging.getLogger(__name__)
 
 DEMOTED_NICE = 10
+SPIN_SECONDS = 0.0003
+"""How long `query_async` polls the worker's socket before it lets the event loop sleep, when
+no other query is in flight: a cheap query answers within it, and the front process is not put
+to sleep and woken again for the reply (0.64 -> 0.48 ms a cheap uncached request, measured with
+a raw-socket client on the real graph). Other requests wait at most this long meanwhile."""
 
 
 _JOB = struct.Struct("<I")  # a job frame: the length of the pickled job, then the job
@@ -511,6 +516,11 @@ class WorkerPool:
         """`_wait` on the event loop: the worker's socket becoming readable wakes it."""
         loop = asyncio.get_running_loop()
         frame = _Frame()
+        if self.stats.busy <= 1:  # nothing else in flight: wait for a quick answer awake
+            spin_until = time.monotonic() + SPIN_SECONDS
+            while time.monotonic() < spin_until:
+                if frame.read(worker.sock):
+                    return frame
         done: asyncio.Future[bool] = loop.create_future()
 
         def readable() -> None:
