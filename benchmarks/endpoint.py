@@ -1,6 +1,6 @@
 """Benchmark of `saphire-kg serve` against `oxigraph serve-read-only` on the same store (not a test).
 
-    python benchmarks/endpoint.py [--store DIR] [--repeat 40] [--timeout 2]
+    python benchmarks/endpoint.py [--store DIR] [--repeat 40] [--timeout 2] [--client raw|httpx|both]
 
 Builds the real data (a copy of ontology/, shapes/ and data/ttl/ in a temporary project, so the
 checkout's build/ is left alone) unless `--store` names a built store directory, then starts,
@@ -12,9 +12,12 @@ on loopback ports:
 
 For each query of the mix it prints median and p95 latency (sequential requests on one
 keep-alive connection) and throughput (4 concurrent clients), and the ratios: ours uncached /
-Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10); then the floor: what a bare
-uvicorn app answering a constant body costs the same client, the least any Python ASGI server
-can take per request (it bounds the ratios for cheap queries). Then the runaway case: a
+Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10). It measures with two
+clients, each in its own table: a raw-socket HTTP/1.1 client (tens of microseconds a request:
+the servers' own figures) and httpx (what a Python program sees; its half a millisecond a
+request compresses every ratio of a cheap query towards 1). Then the floor: what a bare uvicorn
+app answering a constant body costs each client, the least any Python ASGI server can take per
+request (it bounds the ratios for cheap queries). Then the runaway case: a
 cross product sent to ours (timeout `--timeout` s) must come back 503 within timeout + 1 s,
 while a cheap query's p95 stays under 2x its idle p95.
 """
@@ -24,12 +27,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -111,44 +116,105 @@ def project_with_store(workdir: Path, store: Path) -> Path:
     return root
 
 
-def timed(client: httpx.Client, url: str, query: str, accept: str) -> float:
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client on one socket: the request out; status, headers and
+    the body (Content-Length or chunked) in; nothing else. It costs tens of microseconds a
+    request where httpx costs about half a millisecond (h11 parses every header in Python), so
+    its figures are the servers' own: ratios of sub-millisecond answers measured through httpx
+    are mostly the client's."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.path = parts.path
+        self.host = parts.netloc
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb")
+
+    def get(self, query: str, accept: str) -> tuple[int, bytes]:
+        target = self.path + "?" + urllib.parse.urlencode({"query": query})
+        self.sock.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: {accept}\r\n\r\n".encode()
+        )
+        status = int(self.reader.readline().split()[1])
+        length, chunked = 0, False
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+        if not chunked:
+            return status, self.reader.read(length)
+        chunks = []
+        while size := int(self.reader.readline().split(b";")[0], 16):
+            chunks.append(self.reader.read(size))
+            self.reader.readline()
+        while self.reader.readline() not in (b"\r\n", b""):
+            pass  # trailers
+        return status, b"".join(chunks)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+class HttpxClient:
+    """httpx, as a Python program would use it (its per-request cost is part of what it sees)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = httpx.Client(timeout=60)
+
+    def get(self, query: str, accept: str) -> tuple[int, bytes]:
+        r = self.client.get(self.url, params={"query": query}, headers={"accept": accept})
+        return r.status_code, r.content
+
+    def close(self) -> None:
+        self.client.close()
+
+
+CLIENTS = {"raw": RawClient, "httpx": HttpxClient}
+Client = RawClient | HttpxClient
+
+
+def timed(client: Client, query: str, accept: str) -> float:
     started = time.perf_counter()
-    r = client.get(url, params={"query": query}, headers={"accept": accept})
+    status, body = client.get(query, accept)
     elapsed = time.perf_counter() - started
-    if r.status_code != 200:
-        raise RuntimeError(f"{url}: {r.status_code} {r.text[:300]}")
+    if status != 200:
+        raise RuntimeError(f"{status} {body[:300]!r}")
     return elapsed
 
 
-def latencies(url: str, query: str, accept: str, repeat: int) -> list[float]:
-    with httpx.Client(timeout=60) as client:
-        for _ in range(3):
-            timed(client, url, query, accept)
-        return [timed(client, url, query, accept) for _ in range(repeat)]
-
-
-def interleaved(urls: tuple[str, ...], query: str, accept: str, repeat: int) -> list[list[float]]:
+def interleaved(
+    kind: str, urls: tuple[str, ...], query: str, accept: str, repeat: int
+) -> list[list[float]]:
     """Latencies per server, one request to each in turn (so background load hits all alike)."""
-    clients = [httpx.Client(timeout=60) for _ in urls]
+    clients = [CLIENTS[kind](url) for url in urls]
     try:
-        for client, url in zip(clients, urls, strict=True):
+        for client in clients:
             for _ in range(3):
-                timed(client, url, query, accept)
+                timed(client, query, accept)
         found: list[list[float]] = [[] for _ in urls]
         for _ in range(repeat):
-            for i, (client, url) in enumerate(zip(clients, urls, strict=True)):
-                found[i].append(timed(client, url, query, accept))
+            for i, client in enumerate(clients):
+                found[i].append(timed(client, query, accept))
         return found
     finally:
         for client in clients:
             client.close()
 
 
-def throughput(url: str, query: str, accept: str, total: int, clients: int = 4) -> float:
+def throughput(kind: str, url: str, query: str, accept: str, total: int, clients: int = 4) -> float:
     def worker(n: int) -> None:
-        with httpx.Client(timeout=60) as client:
+        client = CLIENTS[kind](url)
+        try:
             for _ in range(n):
-                timed(client, url, query, accept)
+                timed(client, query, accept)
+        finally:
+            client.close()
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -165,8 +231,8 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.2f}"
 
 
-def run_mix(ours: str, cached: str, oxigraph: str, repeat: int) -> None:
-    print()
+def run_mix(kind: str, ours: str, cached: str, oxigraph: str, repeat: int) -> None:
+    print(f"\nclient: {kind} ({CLIENTS[kind].__doc__.splitlines()[0].rstrip('.').lower()})")
     print(
         f"{'query':26} | {'ours uncached ms':>20} | {'Oxigraph ms':>20} | {'ours cached ms':>20} | "
         f"{'req/s ours':>10} {'oxi':>7} {'cached':>7} | {'uncached/oxi':>12} {'oxi/cached':>10}"
@@ -179,11 +245,11 @@ def run_mix(ours: str, cached: str, oxigraph: str, repeat: int) -> None:
     for name, query in MIX.items():
         accept = ACCEPT.get(name, "application/sparql-results+json")
         ox_url = oxigraph
-        a, b, c = interleaved((ours, ox_url, cached), query, accept, repeat)
+        a, b, c = interleaved(kind, (ours, ox_url, cached), query, accept, repeat)
         total = max(20, min(200, int(2.0 / max(statistics.median(b), 1e-4))))
-        ta = throughput(ours, query, accept, total)
-        tb = throughput(ox_url, query, accept, total)
-        tc = throughput(cached, query, accept, total)
+        ta = throughput(kind, ours, query, accept, total)
+        tb = throughput(kind, ox_url, query, accept, total)
+        tc = throughput(kind, cached, query, accept, total)
         r1 = statistics.median(a) / statistics.median(b)
         r2 = statistics.median(b) / statistics.median(c)
         ratios_uncached.append(r1)
@@ -212,33 +278,41 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, acces
 """
 
 
-def run_floor(oxigraph: str, repeat: int) -> None:
-    """What any Python ASGI server costs this client: a bare uvicorn app answering at once."""
+def run_floor(kinds: list[str], oxigraph: str, repeat: int) -> None:
+    """What any Python ASGI server costs each client: a bare uvicorn app answering at once."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", _FLOOR_APP, str(port)])
     try:
         url = f"http://127.0.0.1:{port}/sparql"
         wait_ready(url, process, Path(os.devnull), 30)
-        bare, ox = interleaved((url, oxigraph), CHEAP, "application/sparql-results+json", repeat)
+        print()
+        for kind in kinds:
+            bare, ox = interleaved(
+                kind, (url, oxigraph), CHEAP, "application/sparql-results+json", repeat
+            )
+            print(
+                f"floor ({kind} client): a bare uvicorn app (no query, a constant body) takes "
+                f"{ms(statistics.median(bare)).strip()} ms median; Oxigraph answers the point lookup "
+                f"in {ms(statistics.median(ox)).strip()} ms"
+            )
     finally:
         process.terminate()
         process.wait(10)
-    print(
-        f"\nfloor: a bare uvicorn app (no query, a constant body) takes {ms(statistics.median(bare)).strip()} ms "
-        f"median for this client; Oxigraph answers the point lookup in {ms(statistics.median(ox)).strip()} ms"
-    )
 
 
 def cheap_while(url: str, running: Callable[[], bool]) -> list[float]:
     """Latencies of the cheap query, sent one after the other while `running()` (each text
     differs by a comment, so that both phases pay the same screening)."""
     found: list[float] = []
-    with httpx.Client(timeout=60) as client:
-        timed(client, url, CHEAP, "application/sparql-results+json")
+    client = HttpxClient(url)
+    try:
+        timed(client, CHEAP, "application/sparql-results+json")
         while running():
             found.append(
-                timed(client, url, CHEAP + f" # {len(found)}", "application/sparql-results+json")
+                timed(client, CHEAP + f" # {len(found)}", "application/sparql-results+json")
             )
+    finally:
+        client.close()
     return found
 
 
@@ -306,6 +380,12 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=2.0, help="our query timeout for the runaway case"
     )
+    parser.add_argument(
+        "--client",
+        choices=["raw", "httpx", "both"],
+        default="both",
+        help="the measuring client(s) of the mix (default: both, each its own table)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="saphire-bench-") as tmp:
         workdir = Path(tmp)
@@ -321,8 +401,10 @@ def main() -> None:
                 f"dataset {version}: {count} triples; {os.cpu_count()} CPUs; ours: 2 query workers; "
                 f"{args.repeat} sequential requests per query, then 4 concurrent clients"
             )
-            run_mix(ours, cached, oxigraph, args.repeat)
-            run_floor(oxigraph, args.repeat * 2)
+            kinds = ["raw", "httpx"] if args.client == "both" else [args.client]
+            for kind in kinds:
+                run_mix(kind, ours, cached, oxigraph, args.repeat)
+            run_floor(kinds, oxigraph, args.repeat * 2)
         with saphire_server(
             root, "--timeout", str(args.timeout), env={"SAPHIRE_CACHE_ENTRIES": "0"}
         ) as limited:
