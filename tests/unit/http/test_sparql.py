@@ -366,3 +366,22 @@ def test_result_limits_bind_clients_not_the_service_description(store_dir: Path)
         assert void.status_code == 200 and void.content.count(b"\n") > 1
         construct = c.get("/sparql", params={"query": "CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }"})
         assert construct.status_code == 507
+
+
+def test_a_repeated_get_follows_the_dataset_version(store_dir: Path) -> None:
+    """The fast path keeps prepared GETs by query string and Accept; a new dataset version
+    (a reload) must still give a new ETag and a fresh answer, not the remembered one."""
+    store = OxigraphStore(store_dir)
+    with TestClient(create_app(ServerSettings(), store)) as c:
+        params = {"query": SELECT}
+        first, again = c.get("/sparql", params=params), c.get("/sparql", params=params)
+        assert first.headers["etag"] == again.headers["etag"]
+        assert "cache;desc=hit" in again.headers["server-timing"]
+        csv = c.get("/sparql", params=params, headers={"accept": "text/csv"})
+        assert csv.headers["etag"] != first.headers["etag"] and csv.text.startswith("name")
+        store._version = "v2"  # noqa: SLF001 — what a reload does to the version
+        reloaded = c.get("/sparql", params=params)
+        assert reloaded.headers["saphire-dataset-version"] == "v2"
+        assert reloaded.headers["etag"] != first.headers["etag"]
+        assert "cache;desc=miss" in reloaded.headers["server-timing"]
+        assert _names(reloaded) == ["Alice", "Bob"]
