@@ -58,7 +58,8 @@ SPIN_SECONDS = 0.0003
 """How long `query_async` polls the worker's socket before it lets the event loop sleep, when
 no other query is in flight: a cheap query answers within it, and the front process is not put
 to sleep and woken again for the reply (0.64 -> 0.48 ms a cheap uncached request, measured with
-a raw-socket client on the real graph). Other requests wait at most this long meanwhile."""
+a raw-socket client on the real graph). Other requests wait at most this long meanwhile. Queries
+on demoted workers (runaways) do not count as in flight."""
 
 
 _JOB = struct.Struct("<I")  # a job frame: the length of the pickled job, then the job
@@ -516,7 +517,7 @@ class WorkerPool:
         """`_wait` on the event loop: the worker's socket becoming readable wakes it."""
         loop = asyncio.get_running_loop()
         frame = _Frame()
-        if self.stats.busy <= 1:  # nothing else in flight: wait for a quick answer awake
+        if self._awake_busy() <= 1:  # nothing else in flight: wait for a quick answer awake
             spin_until = time.monotonic() + SPIN_SECONDS
             while time.monotonic() < spin_until:
                 if frame.read(worker.sock):
@@ -549,6 +550,13 @@ class WorkerPool:
             loop.remove_reader(fd)
             for timer in timers:
                 timer.cancel()
+
+    def _awake_busy(self) -> int:
+        """Queries in flight on workers at normal priority (a demoted runaway takes only idle
+        CPU, so polling beside it costs it nothing)."""
+        with self._lock:
+            demoted = sum(1 for w in self._live if w.demoted)
+        return self.stats.busy - demoted
 
     def _demote(self, worker: _Worker) -> None:
         """Let a long query have only the CPU nothing else wants: SCHED_IDLE where Linux offers
