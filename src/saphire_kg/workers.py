@@ -89,8 +89,8 @@ def _receive_job(sock: socket.socket) -> tuple | None:
     until = time.monotonic() + LINGER_SECONDS
     while time.monotonic() < until:
         try:
-            if sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK):
-                break
+            sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK)
+            break  # a job has come (or the pool closed the socket)
         except (BlockingIOError, InterruptedError):
             os.sched_yield()  # any process that wants the CPU has it first
     size = sock.recv(_JOB.size, socket.MSG_WAITALL)
