@@ -70,7 +70,9 @@ def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Grap
             g.add((service, SD.resultFormat, URIRef(fmt.iri)))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     g.add((service, SD.feature, SD.BasicFederatedQuery))
-    g.add((service, SD.defaultEntailmentRegime, URIRef("http://www.w3.org/ns/entailment/Simple")))
+    simple = URIRef("http://www.w3.org/ns/entailment/Simple")
+    g.add((service, SD.defaultEntailmentRegime, simple))
+    g.add((simple, RDF.type, SD.EntailmentRegime))  # the property's range, stated
     g.add((service, RDFS.comment, Literal(_limits_text(limits), lang="en")))
     g.add((service, DCTERMS.hasVersion, Literal(dataset.version)))
 
