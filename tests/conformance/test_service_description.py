@@ -22,8 +22,7 @@ import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests.e2e.server import saphire_server
-from tests.stores import PEOPLE, write_test_store
+from tests.conformance.test_sparql_protocol import server  # noqa: F401 — the same real server
 
 MANIFEST = (
     Path(__file__).resolve().parent.parent
@@ -90,14 +89,6 @@ def _entries() -> list[str]:
 ENTRIES = _entries()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("sd")
-    write_test_store(root / "build", PEOPLE, version="w3c-sd")
-    with saphire_server(root) as server:
-        yield server
-
-
 def _description(server, accept: str | None = "text/turtle") -> Graph:
     headers = {} if accept is None else {"accept": accept}
     r = httpx.get(server.sparql, headers=headers, timeout=30)
@@ -162,5 +153,5 @@ def test_every_entry_of_the_manifest_is_checked() -> None:
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
-def test_service_description(server, entry: str) -> None:
+def test_service_description(server, entry: str) -> None:  # noqa: F811 — the imported fixture
     CHECKS[entry](server)
