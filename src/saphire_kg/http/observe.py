@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("saphire_kg.access")
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -40,6 +41,18 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def count(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One request answered: counted by route, method and status, timed by route."""
+        children = self._children.get((route, method, status))
+        if children is None:  # prometheus_client's labels() is a lookup under a lock: keep them
+            children = self._children[(route, method, status)] = (
+                self.requests.labels(route, method, str(status)),
+                self.seconds.labels(route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def watch(self, read: Callable[[], dict[str, Any]]) -> None:
         """Also expose the figures `read()` returns at scrape time (store, workers, cache)."""
@@ -125,26 +138,47 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, wrapped)
         finally:
-            route = scope.get("route")
-            label = getattr(route, "path", None) or "unmatched"
-            seconds = state.get("ttfb", time.perf_counter() - started)
-            self.metrics.requests.labels(label, scope["method"], str(state["status"])).inc()
-            self.metrics.seconds.labels(label).observe(seconds)
-            if access_log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
-                record = {
-                    "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query_bytes": len(scope.get("query_string", b"")),
-                    "status": state["status"],
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "bytes": state["bytes"],
-                    "cache": state["cache"],
-                    "client": client[0] if client else None,
-                    "agent": _header(scope, b"user-agent"),
-                }
-                access_log.info(json.dumps(record, separators=(",", ":")))
+            record(
+                self.metrics,
+                scope,
+                state["status"],
+                state["bytes"],
+                state["cache"],
+                started,
+                state.get("ttfb"),
+            )
+
+
+def record(
+    metrics: Metrics,
+    scope: Scope,
+    status: int,
+    sent: int,
+    cache: str | None,
+    started: float,
+    ttfb: float | None,
+) -> None:
+    """Count, time and log one answered request (`started`: its `perf_counter` at arrival;
+    `ttfb`: seconds to the response's start, if it started)."""
+    route = scope.get("route")
+    label = getattr(route, "path", None) or "unmatched"
+    seconds = ttfb if ttfb is not None else time.perf_counter() - started
+    metrics.count(label, scope["method"], status, seconds)
+    if access_log.isEnabledFor(logging.INFO):
+        client = scope.get("client")
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query_bytes": len(scope.get("query_string", b"")),
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            "bytes": sent,
+            "cache": cache,
+            "client": client[0] if client else None,
+            "agent": _header(scope, b"user-agent"),
+        }
+        access_log.info(_COMPACT.encode(entry))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

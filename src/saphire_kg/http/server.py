@@ -41,6 +41,10 @@ class JsonLogFormatter(logging.Formatter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    # Records need no caller, thread or process (the JSON lines carry none): the logging docs'
+    # "Optimization" settings, a third of an access-log line's cost.
+    logging._srcfile = None  # type: ignore[attr-defined]  # noqa: SLF001
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     root = logging.getLogger()
