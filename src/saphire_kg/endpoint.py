@@ -93,11 +93,13 @@ class AnswerCache:
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, *, count_miss: bool = True) -> bytes | None:
+        """The answer under `key`; `count_miss=False` for a look that, if it misses, is
+        followed by the counted one (so a miss counts once)."""
         with self._lock:
             body = self._items.get(key)
             if body is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._items.move_to_end(key)
             self.hits += 1

@@ -53,6 +53,7 @@ def create_app(
     app.state.endpoint = endpoint
     app.state.reload = reload
     app.state.metrics = metrics
+    app.state.recent_queries = sparql.RecentQueries()
     app.state.started = time.monotonic()
     metrics.watch(lambda: _figures(endpoint, store, reload))
     app.include_router(sparql.router)
@@ -79,6 +80,7 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(ObserveMiddleware, metrics=metrics)
+    app.add_middleware(sparql.CachedAnswerLane)  # outermost: it answers for all of the above
     return app
 
 

@@ -385,3 +385,46 @@ def test_a_repeated_get_follows_the_dataset_version(store_dir: Path) -> None:
         assert reloaded.headers["etag"] != first.headers["etag"]
         assert "cache;desc=miss" in reloaded.headers["server-timing"]
         assert _names(reloaded) == ["Alice", "Bob"]
+
+
+def test_a_cached_answer_is_the_same_from_the_lane(store_dir: Path, caplog) -> None:
+    """The lane answers a repeated GET before every other layer: the same status, body and
+    headers as the first answer (but its timing), counted and logged like it; it steps aside for
+    CORS, revalidation and a changed dataset."""
+    store = OxigraphStore(store_dir)
+    with TestClient(create_app(ServerSettings(max_age=30), store)) as c:
+        params = {"query": SELECT}
+        accept = {"accept": "text/csv"}
+        with caplog.at_level("INFO", logger="saphire_kg.access"):
+            first = c.get("/sparql", params=params, headers=accept)
+            again = c.get("/sparql", params=params, headers=accept)
+        assert "cache;desc=miss" in first.headers["server-timing"]
+        assert again.headers["server-timing"].startswith("cache;desc=hit, total;dur=")
+        assert (again.status_code, again.content) == (first.status_code, first.content)
+        untimed = [
+            {k: v for k, v in r.headers.items() if k != "server-timing"} for r in (first, again)
+        ]
+        assert untimed[0] == untimed[1]
+        assert untimed[0]["content-type"] == "text/csv; charset=utf-8"
+        logged = [json.loads(r.getMessage()) for r in caplog.records]
+        assert [(e["status"], e["cache"], e["bytes"]) for e in logged] == [
+            (200, "miss", len(first.content)),
+            (200, "hit", len(first.content)),
+        ]
+        assert 'saphire_http_requests_total{method="GET",route="/sparql",status="200"} 2.0' in (
+            c.get("/metrics").text
+        )
+        health = c.get("/health").json()["cache"]
+        assert (health["hits"], health["misses"]) == (1, 1)  # the lane's look is not a miss
+
+        cors = c.get("/sparql", params=params, headers={**accept, "origin": "https://a.example"})
+        assert cors.headers["access-control-allow-origin"] == "*"
+        assert cors.content == first.content
+        revalidated = c.get(
+            "/sparql", params=params, headers={**accept, "if-none-match": first.headers["etag"]}
+        )
+        assert revalidated.status_code == 304
+        store._version = "v2"  # noqa: SLF001 — what a reload does to the version
+        reloaded = c.get("/sparql", params=params, headers=accept)
+        assert "cache;desc=miss" in reloaded.headers["server-timing"]
+        assert reloaded.headers["saphire-dataset-version"] == "v2"
