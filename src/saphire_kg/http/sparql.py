@@ -15,7 +15,7 @@ are awaited on the event loop: a cached one at once, an evaluation by the worker
 
 `CachedAnswerLane`, the outermost layer, answers a GET that has been answered before and whose
 answer is still cached, before any other layer runs: the same status, headers and body, and the
-same metrics and access-log line, for a third of the work (a repeated query from a script or a
+same metrics and access-log line, for half the work (a repeated query from a script or a
 page costs little more than the HTTP server itself). It steps aside for anything another layer
 would change: an `Origin` (CORS), `If-None-Match` (304), a request body, an over-long URL.
 """
