@@ -15,7 +15,7 @@ import uvloop
 
 from saphire_kg.errors import QuerySyntaxError, QueryTimeout, ResultTooLarge, StoreUnavailable
 from saphire_kg.store import OxigraphStore
-from saphire_kg.workers import WorkerPool
+from saphire_kg.workers import MAX_SPIN_SECONDS, SPIN_SECONDS, WorkerPool
 from tests.stores import PEOPLE, write_test_store
 
 # 40^5 ≈ 100 million combinations: far longer than any timeout here, and no triple pattern to
@@ -135,6 +135,25 @@ def test_query_async_answers_and_stops_like_query(pool: WorkerPool, loop: str) -
 
     (uvloop.run if loop == "uvloop" else asyncio.run)(scenario())
     _wait_until(lambda: pool.status()["ready"] == 2)
+
+
+def test_the_front_polls_as_long_as_a_query_took_before(pool: WorkerPool) -> None:
+    """Adaptive polling: a query not seen before for SPIN_SECONDS, a cheap one seen before for
+    1.5 times its last evaluation, one seen slow (over MAX_SPIN_SECONDS) not at all."""
+    cross = " ".join(f"VALUES ?w{i} {_VALUES}" for i in range(3))
+    slow = f"SELECT (COUNT(*) AS ?n) {{ {cross} }}"
+    assert pool._spin(CHEAP + " # new") == SPIN_SECONDS  # noqa: SLF001
+
+    async def scenario() -> None:
+        await pool.query_async(CHEAP)
+        await pool.query_async(slow)
+
+    asyncio.run(scenario())
+    cheap_took = pool._last_seconds[CHEAP]  # noqa: SLF001
+    assert cheap_took < MAX_SPIN_SECONDS
+    assert pool._spin(CHEAP) == pytest.approx(1.5 * cheap_took)  # noqa: SLF001
+    assert pool._last_seconds[slow] > MAX_SPIN_SECONDS  # noqa: SLF001
+    assert pool._spin(slow) == 0.0  # noqa: SLF001
 
 
 def test_a_cancelled_async_query_kills_its_worker(pool: WorkerPool) -> None:
