@@ -55,6 +55,11 @@ from .store import OxigraphStore, read_manifest
 log = logging.getLogger(__name__)
 
 DEMOTED_NICE = 10
+SPARE_CPU = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+) > 1
+"""Polling instead of sleeping (`SPIN_SECONDS`, `LINGER_SECONDS`) only pays where the poller
+does not take the CPU from the process it waits for."""
 SPIN_SECONDS = 0.0003
 MAX_SPIN_SECONDS = 0.001
 """How long `query_async` polls the worker's socket before it lets the event loop sleep, when
@@ -93,7 +98,7 @@ def _send_reply(sock: socket.socket, head: tuple, body: bytes = b"") -> None:
 def _receive_job(sock: socket.socket) -> tuple | None:
     """The next job a worker is sent; None when the pool closed the socket (stop). For the
     first `LINGER_SECONDS` it looks without sleeping (see `LINGER_SECONDS`)."""
-    until = time.monotonic() + LINGER_SECONDS
+    until = time.monotonic() + (LINGER_SECONDS if SPARE_CPU else 0.0)
     while time.monotonic() < until:
         try:
             sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK)
@@ -209,11 +214,14 @@ def _send_job(sock: socket.socket, job: tuple) -> None:
     and the worker is reading, so a full buffer only means waiting for it to drain."""
     data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_JOB.pack(len(data)) + data)
+    writable = select.poll()
+    writable.register(sock.fileno(), select.POLLOUT)
     while view:
         try:
             view = view[sock.send(view) :]
         except (BlockingIOError, InterruptedError):
-            select.select([], [sock], [], 1.0)
+            if not writable.poll(10_000):  # a worker that reads nothing for 10 s is stuck
+                raise OSError("the query worker stopped reading its jobs") from None
 
 
 @dataclass(eq=False)
@@ -407,12 +415,22 @@ class WorkerPool:
         return head[1], body
 
     def close(self) -> None:
+        """Stop the idle workers; kill the busy ones, whose callers then get StoreUnavailable
+        (closing a socket an event loop watches would leave them waiting for the deadline)."""
         with self._lock:
             self._closed = True
             workers = list(self._live)
-            self._live.clear()
+        idle = set()
+        while True:
+            try:
+                idle.add(self._idle.get_nowait())
+            except queue.Empty:
+                break
         for w in workers:
-            self._stop(w)
+            if w in idle:
+                self._stop(w)
+            else:
+                w.process.kill()  # its socket end closes: the waiting caller reads EOF
 
     # -- reloading ------------------------------------------------------------------------------
 
@@ -427,7 +445,9 @@ class WorkerPool:
             )
         generation = self._generation + 1
         fresh = [self._start(generation) for _ in range(self.size)]
-        ready = [w for w in fresh if self._await_ready(w, wait)]
+        # Not queued before the switch: a query taking one would see a generation not yet
+        # current and retire it, unreplaced.
+        ready = [w for w in fresh if self._await_ready(w, wait, queue=False)]
         if not ready:
             raise StoreUnavailable(
                 f"the rebuilt store could not be opened: {self.stats.last_error}"
@@ -435,6 +455,8 @@ class WorkerPool:
         with self._lock:
             self._generation = generation
             self._version = ready[0].version
+        for w in ready:
+            self._idle.put(w)
         self._drain_old()
         return self._version
 
@@ -469,8 +491,9 @@ class WorkerPool:
         self.stats.spawned += 1
         return worker
 
-    def _await_ready(self, worker: _Worker, wait: float) -> bool:
-        """Wait for a new worker's first message; queue it as idle if it opened the store."""
+    def _await_ready(self, worker: _Worker, wait: float, queue: bool = True) -> bool:
+        """Wait for a new worker's first message; if it opened the store, queue it as idle (or
+        leave that to the caller: `queue=False`)."""
         try:
             frame = self._wait(worker, time.monotonic(), time.monotonic() + wait, demote=False)
             message = frame.parts()[0] if frame else ("failed", "did not start in time")
@@ -482,7 +505,8 @@ class WorkerPool:
             self._stop(worker)
             return False
         worker.version = message[1]
-        self._idle.put(worker)
+        if queue:
+            self._idle.put(worker)
         return True
 
     def _replace(self) -> None:
@@ -556,7 +580,7 @@ class WorkerPool:
         other query in flight it first polls for `spin` seconds (`SPIN_SECONDS`)."""
         loop = asyncio.get_running_loop()
         frame = _Frame()
-        if spin > 0 and self._awake_busy() <= 1:
+        if spin > 0 and SPARE_CPU and self._awake_busy() <= 1:
             spin_until = time.monotonic() + min(spin, MAX_SPIN_SECONDS)
             while time.monotonic() < spin_until:
                 if frame.read(worker.sock):
@@ -577,12 +601,15 @@ class WorkerPool:
 
         fd = worker.sock.fileno()
         loop.add_reader(fd, readable)
+        def demote() -> None:
+            readable()  # an answer that came in this same turn of the loop: no demotion
+            if not done.done():
+                self._demote(worker)
+
         timers = [loop.call_later(max(deadline - time.monotonic(), 0.0), late)]
         demote_at = started + self.demote_after
         if demote_at < deadline:
-            timers.append(
-                loop.call_later(max(demote_at - time.monotonic(), 0.0), self._demote, worker)
-            )
+            timers.append(loop.call_later(max(demote_at - time.monotonic(), 0.0), demote))
         try:
             return frame if await done else None
         finally:

@@ -196,6 +196,64 @@ def test_a_large_answer_arrives_whole(store_dir: Path, loop: str) -> None:
         pool.close()
 
 
+def test_a_large_job_goes_whole_after_an_event_loop_made_the_socket_non_blocking(
+    pool: WorkerPool,
+) -> None:
+    """A query of nearly a megabyte is more than a socket takes in one send: the job is sent
+    in parts, after uvloop left the socket non-blocking, and the worker stays in step."""
+    big = CHEAP + " # " + "x" * 900_000
+
+    async def scenario() -> None:
+        assert json.loads((await pool.query_async(CHEAP))[1])["boolean"] is True
+        assert json.loads((await pool.query_async(big))[1])["boolean"] is True
+
+    uvloop.run(scenario())
+    assert json.loads(pool.query(big)[1])["boolean"] is True
+    assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+
+
+def test_closing_the_pool_ends_a_query_in_flight_at_once(store_dir: Path) -> None:
+    pool = WorkerPool(store_dir, workers=1, timeout=30.0)
+
+    async def scenario() -> float:
+        task = asyncio.ensure_future(pool.query_async(RUNAWAY))
+        while pool.stats.busy == 0:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        pool.close()
+        with pytest.raises(StoreUnavailable):
+            await task
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < 5.0  # not the 30 s deadline
+
+
+def test_a_query_during_a_reload_does_not_retire_the_new_workers(tmp_path: Path) -> None:
+    """A query arriving while the rebuilt store's workers start must not take one of them
+    before the switch (it would retire it as not current, unreplaced)."""
+    build = tmp_path / "build"
+    store_dir = write_test_store(build, PEOPLE, version="v1")
+    pool = WorkerPool(store_dir, workers=2, timeout=5.0)
+    try:
+        write_test_store(build, PEOPLE, version="v2")
+        ready = pool._await_ready  # noqa: SLF001
+
+        def ready_then_query(worker, wait, queue=True):  # a query lands in the window
+            started = ready(worker, wait, queue)
+            assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
+            return started
+
+        pool._await_ready = ready_then_query  # noqa: SLF001
+        assert pool.reload() == "v2"
+        pool._await_ready = ready  # noqa: SLF001
+        _wait_until(lambda: pool.status()["ready"] == 2)
+        with pool._lock:  # noqa: SLF001
+            generations = sorted(w.generation for w in pool._live if not w.gone)  # noqa: SLF001
+        assert generations == [1, 1]
+    finally:
+        pool.close()
+
+
 def test_a_demoted_worker_comes_back_at_normal_priority_or_not_at_all(store_dir: Path) -> None:
     """Demoted at once (SCHED_IDLE, nice 10): after its query it is restored (root) or replaced."""
     pool = WorkerPool(store_dir, workers=1, timeout=5.0, demote_after=0.0)
