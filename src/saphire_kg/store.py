@@ -300,19 +300,22 @@ class _Capped:
         pass
 
 
-_ROW_MARK = {
-    ox.QueryResultsFormat.CSV: b"\n",  # one per row, header included (more if values hold newlines)
-    ox.QueryResultsFormat.TSV: b"\n",
-    ox.QueryResultsFormat.JSON: b"{",  # at least one per row (one per bound value, one per row)
-    ox.QueryResultsFormat.XML: b"<result",  # one per row (and one `<results>`): `<` is escaped
+_ROW_MARK = {  # a mark at least once in every row, and how many times it is outside the rows
+    ox.QueryResultsFormat.CSV: (b"\n", 1),  # ends each row and the header (more: values' newlines)
+    ox.QueryResultsFormat.TSV: (b"\n", 1),
+    ox.QueryResultsFormat.JSON: (b"{", 3),  # the document, "head", "results"; a row, its values
+    ox.QueryResultsFormat.XML: (b"<result", 1),  # each row and `<results>` (`<` in values escaped)
 }
 
 
 def _rows_bound(body: bytes, fmt: ox.QueryResultsFormat) -> int:
     """At least as many as the rows of a serialised SELECT result, at C speed: a result under
     the limit by this count needs no parsing (parsing the whole of it cost as much as the query)."""
-    mark = _ROW_MARK.get(fmt)
-    return body.count(mark) if mark is not None else len(body)
+    found = _ROW_MARK.get(fmt)
+    if found is None:
+        return len(body)
+    mark, outside = found
+    return body.count(mark) - outside
 
 
 def _rows(body: bytes, fmt: ox.QueryResultsFormat, stop: int) -> int:

@@ -24,7 +24,7 @@ from ..reload import Reloader, ReloadState
 from ..store import Store
 from . import admin, errors, linked, meta, pages, queries, sparql
 from . import dumps as dump_routes
-from .limits import RequestLimits
+from .limits import ClientSlots, RequestLimits
 from .observe import Metrics, ObserveMiddleware
 
 DESCRIPTION = """The SAPHIRe knowledge graph of European regions and personalised-medicine initiatives,
@@ -54,6 +54,7 @@ def create_app(
     app.state.reload = reload
     app.state.metrics = metrics
     app.state.recent_queries = sparql.RecentQueries()
+    app.state.client_slots = ClientSlots(settings.client_concurrency)
     app.state.started = time.monotonic()
     metrics.watch(lambda: _figures(endpoint, store, reload))
     app.include_router(sparql.router)
@@ -69,7 +70,8 @@ def create_app(
         app.include_router(admin.router(settings.admin_token, reloader, dumps))
     errors.install(app)
     app.add_middleware(sparql.QueryFastPath)  # innermost: CORS and metrics still apply
-    app.add_middleware(RequestLimits, settings=settings)  # 414, 413, 429 before any route
+    # 414, 413, 429 before any route
+    app.add_middleware(RequestLimits, settings=settings, slots=app.state.client_slots)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

@@ -24,13 +24,43 @@ UNCOUNTED = ("/health", "/metrics", "/static/")
 RETRY_AFTER = 1  # seconds a refused client is asked to wait
 
 
+class ClientSlots:
+    """The requests each client address has running, held to `limit` (None: not counted).
+    One per app, shared by `RequestLimits` and the cached-answer lane in front of it."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.running: Counter[str] = Counter()
+
+    def take(self, client: str) -> bool:
+        """A slot for one more request of `client`; False when it has `limit` running."""
+        if self.limit is None:
+            return True
+        if self.running[client] >= self.limit:
+            return False
+        self.running[client] += 1
+        return True
+
+    def give_back(self, client: str) -> None:
+        if self.limit is None:
+            return
+        self.running[client] -= 1
+        if self.running[client] <= 0:
+            del self.running[client]
+
+
+def client_of(scope: Scope) -> str:
+    """The client's address, as uvicorn saw it through any trusted proxy."""
+    return (scope.get("client") or ("unknown", 0))[0]
+
+
 class RequestLimits:
     """The middleware; one instance per app, so its per-client counts are per process."""
 
-    def __init__(self, app: ASGIApp, settings: ServerSettings) -> None:
+    def __init__(self, app: ASGIApp, settings: ServerSettings, slots: ClientSlots) -> None:
         self.app = app
         self.settings = settings
-        self.running: Counter[str] = Counter()
+        self.slots = slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,23 +79,19 @@ class RequestLimits:
         if declared is not None and declared > s.max_query_bytes:
             await self._refuse(scope, receive, send, RequestTooLarge(s.max_query_bytes))
             return
-        counted = s.client_concurrency is not None and not scope["path"].startswith(UNCOUNTED)
-        client = (scope.get("client") or ("unknown", 0))[0]
-        if counted:
+        counted = not scope["path"].startswith(UNCOUNTED)
+        client = client_of(scope)
+        if counted and not self.slots.take(client):
             assert s.client_concurrency is not None
-            if self.running[client] >= s.client_concurrency:
-                await self._refuse(
-                    scope, receive, send, TooManyRequests(s.client_concurrency, RETRY_AFTER)
-                )
-                return
-            self.running[client] += 1
+            await self._refuse(
+                scope, receive, send, TooManyRequests(s.client_concurrency, RETRY_AFTER)
+            )
+            return
         try:
             await self.app(scope, _capped(receive, s.max_query_bytes), send)
         finally:
             if counted:
-                self.running[client] -= 1
-                if self.running[client] <= 0:
-                    del self.running[client]
+                self.slots.give_back(client)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         response = await domain_error(Request(scope), exc)

@@ -17,7 +17,9 @@ are awaited on the event loop: a cached one at once, an evaluation by the worker
 answer is still cached, before any other layer runs: the same status, headers and body, and the
 same metrics and access-log line, for half the work (a repeated query from a script or a
 page costs little more than the HTTP server itself). It steps aside for anything another layer
-would change: an `Origin` (CORS), `If-None-Match` (304), a request body, an over-long URL.
+would change: an `Origin` (CORS), `If-None-Match` (304), a request body, an over-long URL, a
+client at its concurrency limit (429); while it sends, the answer holds one of the client's
+slots like any request.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
 from .errors import domain_error
+from .limits import ClientSlots, client_of
 from .observe import record
 from .page import query_page
 
@@ -344,6 +347,10 @@ class CachedAnswerLane:
         body = endpoint.cache.get(found.prepared.key, count_miss=False)
         if body is None:
             return False
+        slots: ClientSlots = app.state.client_slots
+        client = client_of(scope)
+        if not slots.take(client):
+            return False  # RequestLimits answers 429
         scope["route"] = _GET_ROUTE
         elapsed = time.perf_counter() - started
         headers = [
@@ -351,9 +358,12 @@ class CachedAnswerLane:
             (b"content-length", str(len(body)).encode()),
             (b"server-timing", f"cache;desc=hit, total;dur={elapsed * 1000:.2f}".encode()),
         ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        record(app.state.metrics, scope, 200, len(body), "hit", started, elapsed)
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            slots.give_back(client)
+            record(app.state.metrics, scope, 200, len(body), "hit", started, elapsed)
         return True
 
 

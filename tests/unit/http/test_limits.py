@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from saphire_kg.config import ServerSettings
 from saphire_kg.http import errors
-from saphire_kg.http.limits import RequestLimits
+from saphire_kg.http.limits import ClientSlots, RequestLimits
 
 SETTINGS = ServerSettings(max_url_bytes=200, max_query_bytes=1000, client_concurrency=2)
 
@@ -33,7 +33,9 @@ def _app(gate: asyncio.Event) -> FastAPI:
     async def echo(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(len(await request.body())))
 
-    app.add_middleware(RequestLimits, settings=SETTINGS)
+    app.add_middleware(
+        RequestLimits, settings=SETTINGS, slots=ClientSlots(SETTINGS.client_concurrency)
+    )
     return app
 
 
@@ -109,4 +111,4 @@ def _running(app: FastAPI, client: str, n: int) -> bool:
     stack = app.middleware_stack
     while stack is not None and not isinstance(stack, RequestLimits):
         stack = getattr(stack, "app", None)
-    return stack is not None and stack.running[client] >= n
+    return stack is not None and stack.slots.running[client] >= n

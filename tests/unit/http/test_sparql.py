@@ -428,3 +428,19 @@ def test_a_cached_answer_is_the_same_from_the_lane(store_dir: Path, caplog) -> N
         reloaded = c.get("/sparql", params=params, headers=accept)
         assert "cache;desc=miss" in reloaded.headers["server-timing"]
         assert reloaded.headers["saphire-dataset-version"] == "v2"
+
+
+def test_the_lane_keeps_to_the_client_limit(store_dir: Path) -> None:
+    """A client at its concurrency limit gets 429 for a cached answer too, as from the stack."""
+    app = create_app(ServerSettings(client_concurrency=1), OxigraphStore(store_dir))
+    with TestClient(app) as c:
+        params = {"query": SELECT}
+        assert c.get("/sparql", params=params).status_code == 200
+        assert "cache;desc=hit" in c.get("/sparql", params=params).headers["server-timing"]
+        slots = app.state.client_slots
+        assert slots.take("testclient")  # a request of this client still running
+        refused = c.get("/sparql", params=params)
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        slots.give_back("testclient")
+        assert c.get("/sparql", params=params).status_code == 200
+        assert dict(slots.running) == {}
