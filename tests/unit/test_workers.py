@@ -238,8 +238,8 @@ def test_a_query_during_a_reload_does_not_retire_the_new_workers(tmp_path: Path)
         write_test_store(build, PEOPLE, version="v2")
         ready = pool._await_ready  # noqa: SLF001
 
-        def ready_then_query(worker, wait, queue=True):  # a query lands in the window
-            started = ready(worker, wait, queue)
+        def ready_then_query(worker, wait, enqueue=True):  # a query lands in the window
+            started = ready(worker, wait, enqueue)
             assert json.loads(pool.query(CHEAP)[1])["boolean"] is True
             return started
 

@@ -312,8 +312,10 @@ class RecentQueries:
     def answered(self, key: tuple[bytes, bytes | None], headers: list[tuple[bytes, bytes]]) -> None:
         """The 200 answer to `key` went out with `headers` (as the client got them)."""
         found = self._items.get(key)
+        if found is None or found.headers is not None:
+            return
         version = dict(headers).get(b"saphire-dataset-version", b"").decode("latin-1")
-        if found is not None and found.prepared.version == version:
+        if found.prepared.version == version:
             found.headers = [(k, v) for k, v in headers if k not in _PER_ANSWER]
 
 
