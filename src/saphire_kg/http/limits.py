@@ -49,6 +49,12 @@ class ClientSlots:
             del self.running[client]
 
 
+def url_bytes(scope: Scope) -> int:
+    """The length of the request's URL: path, `?` and query string, as sent."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    return len(path) + len(scope.get("query_string", b"")) + 1
+
+
 def client_of(scope: Scope) -> str:
     """The client's address, as uvicorn saw it through any trusted proxy."""
     return (scope.get("client") or ("unknown", 0))[0]
@@ -67,12 +73,7 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         s = self.settings
-        url_bytes = (
-            len(scope.get("raw_path") or scope["path"].encode())
-            + len(scope.get("query_string", b""))
-            + 1
-        )
-        if url_bytes > s.max_url_bytes:
+        if url_bytes(scope) > s.max_url_bytes:
             await self._refuse(scope, receive, send, URITooLong(s.max_url_bytes))
             return
         declared = _content_length(scope)

@@ -40,7 +40,7 @@ from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
 from .errors import domain_error
-from .limits import ClientSlots, client_of
+from .limits import ClientSlots, client_of, url_bytes
 from .observe import record
 from .page import query_page
 
@@ -382,16 +382,11 @@ def _lane_key(scope: Scope, app: Any) -> tuple[bytes, bytes | None] | None:
         or app.dependency_overrides
     ):
         return None
-    accept = None
-    for name, value in scope["headers"]:
-        if name == b"accept":
-            accept = value if accept is None else accept
-        elif name in _OTHER_LAYERS:
-            return None
-    raw_path = scope.get("raw_path") or scope["path"].encode()
-    if len(raw_path) + len(scope["query_string"]) + 1 > app.state.settings.max_url_bytes:
+    if any(name in _OTHER_LAYERS for name, _ in scope["headers"]):
         return None
-    return scope["query_string"], accept
+    if url_bytes(scope) > app.state.settings.max_url_bytes:
+        return None
+    return scope["query_string"], _accept(scope)
 
 
 def _noting(recent: RecentQueries, key: tuple[bytes, bytes | None], send: Send) -> Send:
