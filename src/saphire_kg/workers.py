@@ -237,7 +237,7 @@ class _Worker:
 
 @dataclass
 class PoolStats:
-    """Counters the metrics endpoint reads."""
+    """Counters the metrics endpoint reads (changed under the pool's lock)."""
 
     queries: int = 0
     timeouts: int = 0
@@ -393,17 +393,18 @@ class WorkerPool:
             self.stats.last_error = f"a query worker stopped: {type(exc).__name__}"
             raise StoreUnavailable("the query worker stopped while answering; try again") from exc
         finally:
-            self.stats.queries += 1
-            self.stats.busy -= 1
-            self.stats.seconds_by_outcome[outcome[0]] = (
-                self.stats.seconds_by_outcome.get(outcome[0], 0.0) + time.monotonic() - started
-            )
+            with self._lock:  # (threads and the event loop both count)
+                self.stats.queries += 1
+                self.stats.busy -= 1
+                seconds = self.stats.seconds_by_outcome
+                seconds[outcome[0]] = seconds.get(outcome[0], 0.0) + time.monotonic() - started
             if outcome[0] not in ("timeout", "cancelled"):
                 self._release(worker)
 
     def _timed_out(self, worker: _Worker, limit: float, outcome: list[str]) -> NoReturn:
         outcome[0] = "timeout"
-        self.stats.timeouts += 1
+        with self._lock:
+            self.stats.timeouts += 1
         self._kill(worker)
         raise QueryTimeout(limit)
 
@@ -489,7 +490,7 @@ class WorkerPool:
         worker = _Worker(process, parent, generation)
         with self._lock:
             self._live.add(worker)
-        self.stats.spawned += 1
+            self.stats.spawned += 1
         return worker
 
     def _await_ready(self, worker: _Worker, wait: float, enqueue: bool = True) -> bool:
@@ -539,7 +540,8 @@ class WorkerPool:
             except queue.Empty:
                 if not wait:
                     return None
-                self.stats.overloaded += 1
+                with self._lock:
+                    self.stats.overloaded += 1
                 raise Overloaded(limit) from None
             if (
                 worker.gone
@@ -551,7 +553,8 @@ class WorkerPool:
                 if current:
                     self._replace()
                 continue
-            self.stats.busy += 1
+            with self._lock:
+                self.stats.busy += 1
             return worker
 
     def _wait(
@@ -657,9 +660,9 @@ class WorkerPool:
 
     def _kill(self, worker: _Worker) -> None:
         """Stop a worker at once (it is running a query), and start its replacement."""
-        self.stats.killed += 1
         worker.gone = True
         with self._lock:
+            self.stats.killed += 1
             self._live.discard(worker)
         worker.process.kill()
         threading.Thread(target=worker.process.join, args=(5.0,), daemon=True).start()

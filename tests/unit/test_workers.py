@@ -293,3 +293,45 @@ def test_reload_switches_to_the_rebuilt_store(tmp_path: Path) -> None:
 def test_a_missing_store_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="no built store"):
         WorkerPool(tmp_path / "nothing")
+
+
+
+def _switching_often(frame, event, arg):
+    """A trace function that offers the GIL to another thread before every bytecode of
+    workers.py, so that a read-modify-write of shared state there is interleaved if it can be."""
+    if frame.f_code.co_filename.endswith("workers.py"):
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            time.sleep(0)
+        return _switching_often
+    return None
+
+
+def test_the_busy_count_returns_to_zero_under_threads_and_the_event_loop(store_dir: Path) -> None:
+    """Threads (`query`) and the event loop (`query_async`) count the same busy workers: no
+    update may be lost, even with a thread switch offered between any two bytecodes."""
+    pool = WorkerPool(store_dir, workers=2, timeout=30.0)
+    try:
+
+        def threads() -> None:
+            for _ in range(40):
+                pool.query(CHEAP)
+
+        async def loop() -> None:
+            for _ in range(40):
+                await pool.query_async(CHEAP)
+
+        runners = [threading.Thread(target=threads) for _ in range(3)]
+        runners.append(threading.Thread(target=uvloop.run, args=(loop(),)))
+        threading.settrace(_switching_often)
+        try:
+            for runner in runners:
+                runner.start()
+        finally:
+            threading.settrace(None)
+        for runner in runners:
+            runner.join()
+        assert pool.stats.queries == 160
+        assert pool.stats.busy == 0
+    finally:
+        pool.close()
