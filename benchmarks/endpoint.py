@@ -1,6 +1,7 @@
 """Benchmark of `saphire-kg serve` against `oxigraph serve-read-only` on the same store (not a test).
 
-    python benchmarks/endpoint.py [--store DIR] [--repeat 40] [--timeout 2] [--client raw|httpx|both]
+    python benchmarks/endpoint.py [--store DIR] [--repeat 40] [--block 1,10] [--timeout 2]
+        [--client raw|httpx|both]
 
 Builds the real data (a copy of ontology/, shapes/ and data/ttl/ in a temporary project, so the
 checkout's build/ is left alone) unless `--store` names a built store directory, then starts,
@@ -11,8 +12,9 @@ on loopback ports:
 - Oxigraph: `oxigraph serve-read-only --union-default-graph` on the same store directory.
 
 For each query of the mix it prints median and p95 latency (sequential requests on one
-keep-alive connection) and throughput (4 concurrent clients), and the ratios: ours uncached /
-Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10). It measures with two
+keep-alive connection per server, the servers taking turns: `--block` requests each, so that
+background load hits all alike) and throughput (4 concurrent clients), and the ratios: ours
+uncached / Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10). It measures with two
 clients, each in its own table: a raw-socket HTTP/1.1 client (tens of microseconds a request:
 the servers' own figures) and httpx (what a Python program sees; its half a millisecond a
 request compresses every ratio of a cheap query towards 1). Each request of the mix is also
@@ -189,18 +191,22 @@ def timed(client: Client, query: str, accept: str) -> float:
 
 
 def interleaved(
-    kind: str, urls: tuple[str, ...], query: str, accept: str, repeat: int
+    kind: str, urls: tuple[str, ...], query: str, accept: str, repeat: int, block: int
 ) -> list[list[float]]:
-    """Latencies per server, one request to each in turn (so background load hits all alike)."""
+    """Latencies per server: `block` requests to each in turn, until each has had `repeat`, so
+    background load hits all alike. With a block of 1 every request finds its server idle since
+    the other servers' requests (woken from sleep, its caches cold); a longer block measures a
+    server answering a stream of requests, as a busy service does."""
     clients = [CLIENTS[kind](url) for url in urls]
     try:
         for client in clients:
             for _ in range(3):
                 timed(client, query, accept)
         found: list[list[float]] = [[] for _ in urls]
-        for _ in range(repeat):
+        while len(found[0]) < repeat:
             for i, client in enumerate(clients):
-                found[i].append(timed(client, query, accept))
+                for _ in range(min(block, repeat - len(found[i]))):
+                    found[i].append(timed(client, query, accept))
         return found
     finally:
         for client in clients:
@@ -231,8 +237,13 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.2f}"
 
 
-def run_mix(kind: str, ours: str, cached: str, oxigraph: str, floor: str, repeat: int) -> None:
-    print(f"\nclient: {kind} ({CLIENTS[kind].__doc__.splitlines()[0].rstrip('.').lower()})")
+def run_mix(
+    kind: str, ours: str, cached: str, oxigraph: str, floor: str, repeat: int, block: int
+) -> None:
+    print(
+        f"\nclient: {kind} ({CLIENTS[kind].__doc__.split(':')[0].split(' (')[0].lower()}); "
+        + ("one request to each server in turn" if block == 1 else f"{block} requests to each server in turn")
+    )
     print(
         f"{'query':26} | {'ours uncached ms':>20} | {'Oxigraph ms':>20} | {'ours cached ms':>20} | "
         f"{'floor ms':>8} | {'req/s ours':>10} {'oxi':>7} {'cached':>7} | "
@@ -246,7 +257,9 @@ def run_mix(kind: str, ours: str, cached: str, oxigraph: str, floor: str, repeat
     ratios_uncached, ratios_cached, bounds = [], [], []
     for name, query in MIX.items():
         accept = ACCEPT.get(name, "application/sparql-results+json")
-        a, b, c, d = interleaved(kind, (ours, oxigraph, cached, floor), query, accept, repeat)
+        a, b, c, d = interleaved(
+            kind, (ours, oxigraph, cached, floor), query, accept, repeat, block
+        )
         total = max(20, min(200, int(2.0 / max(statistics.median(b), 1e-4))))
         ta = throughput(kind, ours, query, accept, total)
         tb = throughput(kind, oxigraph, query, accept, total)
@@ -380,6 +393,13 @@ def main() -> None:
         "--repeat", type=int, default=40, help="sequential requests per query and server"
     )
     parser.add_argument(
+        "--block",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 10],
+        help="consecutive requests to one server before the next, one table each (default "
+        "1,10: every request finding its server idle, then a stream of ten)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=2.0, help="our query timeout for the runaway case"
     )
     parser.add_argument(
@@ -405,7 +425,8 @@ def main() -> None:
             )
             kinds = ["raw", "httpx"] if args.client == "both" else [args.client]
             for kind in kinds:
-                run_mix(kind, ours, cached, oxigraph, floor, args.repeat)
+                for block in args.block:
+                    run_mix(kind, ours, cached, oxigraph, floor, args.repeat, block)
         with saphire_server(
             root, "--timeout", str(args.timeout), env={"SAPHIRE_CACHE_ENTRIES": "0"}
         ) as limited:
