@@ -2,11 +2,11 @@
 
 A request is first *prepared* without touching the store: the query is screened (form, update
 refused, SERVICE allow-list), the format negotiated, and its ETag computed from the dataset
-version, the query's normal form, the protocol dataset and the format. An HTTP layer can answer
-`If-None-Match` from that alone. *Running* it looks in an in-process LRU cache (keyed by the
-same, so a new dataset version never sees old answers), then joins an identical request that
-is already being evaluated (so a burst of the same query costs one evaluation), and otherwise
-asks the store.
+version, the query's exact text (without the whitespace around it), the protocol dataset and the
+format. An HTTP layer can answer `If-None-Match` from that alone. *Running* it looks in an
+in-process LRU cache (keyed by the same, so a new dataset version never sees old answers), then
+joins an identical request that is already being evaluated (so a burst of the same query costs
+one evaluation), and otherwise asks the store.
 """
 
 from __future__ import annotations

@@ -2,15 +2,18 @@
 
 Two readers look at the text. A lexer (strings, IRIs and comments are single tokens, never
 looked into) finds the form (SELECT, ASK, CONSTRUCT, DESCRIBE, or an update), whether the query
-names its own dataset (FROM), a normal form for cache keys, and every `SERVICE [SILENT] target
-{ … }` with its extent. A `SERVICE SILENT` to an endpoint that is not on the allow-list is
-replaced by `{}`: that is what the spec says a failing silent service yields (one empty
-solution), and nothing is contacted. Any other refused SERVICE is an error.
+names its own dataset (FROM), and every `SERVICE [SILENT] target` with its target. The target of
+a `SERVICE SILENT` to an endpoint that is not on the allow-list is replaced by `REFUSED`, an IRI
+no SPARQL engine can call (not HTTP): the call fails at once, without contacting anything, and a
+failing silent service yields one empty solution, as the spec says. Only that one token changes,
+so the rest of the query means what it meant. Any other refused SERVICE is an error.
 
 A lexer alone can be fooled where SPARQL's grammar is ambiguous without context (`?a<?b)` can
 lex as an IRI and hide a following keyword), so whenever the word "service" occurs anywhere in
 the text, rdflib's SPARQL parser reads the (rewritten) query too and every SERVICE it finds must
-be on the allow-list; a query it cannot read is refused rather than guessed at.
+be on the allow-list; a query it cannot read is refused rather than guessed at. For the same
+reason nothing the lexer finds decides which answer a query gets: answers are cached by the
+query's exact text.
 """
 
 from __future__ import annotations
@@ -26,15 +29,19 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 ANY = "*"  # an allow-list entry that allows every endpoint (not recommended)
 _PARSER_LOCK = threading.Lock()  # rdflib's pyparsing grammar is not safe to share between threads
+REFUSED = "<urn:x-saphire:refused-service>"
+"""The target a refused `SERVICE SILENT` gets: not HTTP, so every engine fails the call at once."""
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<comment>#[^\n\r]*)"
     r'|(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
     r'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\')'
-    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    rf'|(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)'
     r"|(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)"
-    r"|(?P<word>[A-Za-z0-9_:\u00C0-\uFFFF][A-Za-z0-9_:.\-%\u00B7\u00C0-\uFFFF]*)"
+    rf"|(?P<word>[A-Za-z0-9_:\u00C0-\uFFFF](?:[A-Za-z0-9_:.\-%\u00B7\u00C0-\uFFFF]|{_PN_LOCAL_ESC})*)"
     r"|(?P<punct>.)",
     re.DOTALL,
 )
@@ -53,11 +60,12 @@ def tokenize(sparql: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class ServiceCall:
-    """One `SERVICE [SILENT] target { … }` clause: its target IRI (None for a variable) and extent."""
+    """One `SERVICE [SILENT] target` clause: its target IRI (None for a variable), and where the
+    target is in the text."""
 
     target: str | None
     silent: bool
-    start: int  # offsets into the text, the whole clause
+    start: int  # offsets into the text of the target token
     end: int
 
 
@@ -68,7 +76,7 @@ class Screened:
     text: str
     form: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
     has_dataset: bool  # names its own dataset (FROM / FROM NAMED)
-    normal: str  # comments dropped, whitespace collapsed: equal for equal queries
+    normal: str  # the text without the whitespace around it: equal only for equal queries
     services: tuple[ServiceCall, ...] = ()
     skipped: tuple[str, ...] = ()  # SERVICE SILENT targets replaced by {} (not on the allow-list)
 
@@ -88,15 +96,16 @@ def _significant(tokens: list[Token]) -> list[Token]:
     return [t for t in tokens if t.kind not in ("ws", "comment")]
 
 
-def _services(text: str, sig: list[Token], base: str | None) -> list[ServiceCall]:
+def _services(sig: list[Token], base: str | None) -> list[ServiceCall]:
     prefixes: dict[str, str] = {}
     calls = []
     for i, tok in enumerate(sig):
         word = tok.text.upper() if tok.kind == "word" else ""
         if word == "PREFIX" and i + 2 < len(sig) and sig[i + 2].kind == "iri":
-            prefixes[sig[i + 1].text.rstrip(":")] = urljoin(base or "", sig[i + 2].text[1:-1])
+            iri = _unescape_iri(sig[i + 2].text[1:-1])
+            prefixes[sig[i + 1].text.rstrip(":")] = urljoin(base or "", iri)
         elif word == "BASE" and i + 1 < len(sig) and sig[i + 1].kind == "iri":
-            base = urljoin(base or "", sig[i + 1].text[1:-1])
+            base = urljoin(base or "", _unescape_iri(sig[i + 1].text[1:-1]))
         elif word == "SERVICE":
             j = i + 1
             silent = j < len(sig) and sig[j].kind == "word" and sig[j].text.upper() == "SILENT"
@@ -106,30 +115,24 @@ def _services(text: str, sig: list[Token], base: str | None) -> list[ServiceCall
             term = sig[j]
             target: str | None = None
             if term.kind == "iri":
-                target = urljoin(base or "", term.text[1:-1])
+                target = urljoin(base or "", _unescape_iri(term.text[1:-1]))
             elif term.kind == "word" and ":" in term.text:
                 prefix, _, local = term.text.partition(":")
+                local = _LOCAL_ESCAPE.sub(r"\1", local)
                 target = prefixes[prefix] + local if prefix in prefixes else term.text
-            end = _group_end(sig, j + 1)
-            calls.append(
-                ServiceCall(target, silent, tok.start, end if end is not None else len(text))
-            )
+            calls.append(ServiceCall(target, silent, term.start, term.start + len(term.text)))
     return calls
 
 
-def _group_end(sig: list[Token], k: int) -> int | None:
-    """Offset just after the `{ … }` group starting at significant token `k` (None if there is none)."""
-    if k >= len(sig) or sig[k].text != "{":
-        return None
-    depth = 0
-    for tok in sig[k:]:
-        if tok.kind == "punct" and tok.text == "{":
-            depth += 1
-        elif tok.kind == "punct" and tok.text == "}":
-            depth -= 1
-            if depth == 0:
-                return tok.start + 1
-    return None
+def _unescape_iri(iri: str) -> str:
+    """An IRIREF's text with its `\\uXXXX` / `\\UXXXXXXXX` escapes read (SPARQL 1.1, 19.8)."""
+    if "\\" not in iri:
+        return iri
+    return _IRI_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), iri)
+
+
+_IRI_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 
 def form_of(sig: list[Token]) -> str | None:
@@ -152,32 +155,30 @@ def names_dataset(sparql: str) -> bool:
 
 
 def screen(sparql: str, allow: tuple[str, ...] = (), base: str | None = None) -> Screened:
-    """Check a query text against the service's rules; the text to run has refused silent services
-    replaced by `{}`. Raises UpdateRefused, ServiceNotAllowed, or QuerySyntaxError (no form)."""
+    """Check a query text against the service's rules; in the text to run, refused silent
+    services call `REFUSED`. Raises UpdateRefused, ServiceNotAllowed, or QuerySyntaxError (no
+    form)."""
     sig = _significant(tokenize(sparql))
     form = form_of(sig)
     if form == "UPDATE":
         raise UpdateRefused()
     if form is None:
         raise QuerySyntaxError("expected SELECT, ASK, CONSTRUCT or DESCRIBE", 1, 1)
-    calls = _services(sparql, sig, base)
+    calls = _services(sig, base)
     text, skipped = sparql, []
     for call in sorted(calls, key=lambda c: c.start, reverse=True):
         if allowed(call.target, allow):
             continue
         if not call.silent:
             raise ServiceNotAllowed(call.target or "?variable", allow)
-        text = text[: call.start] + "{}" + text[call.end :]
+        text = text[: call.start] + REFUSED + text[call.end :]
         skipped.append(call.target or "?variable")
     if "service" in text.lower():
-        for target, _silent in _parsed_services(text, base):
-            if not allowed(target, allow):
+        for target, silent in _parsed_services(text, base):
+            if not allowed(target, allow) and not (silent and f"<{target}>" == REFUSED):
                 raise ServiceNotAllowed(target or "?variable", allow)
-    if skipped:
-        sig = _significant(tokenize(text))
-    normal = " ".join(t.text for t in sig)
     has_dataset = any(t.kind == "word" and t.text.upper() == "FROM" for t in sig)
-    return Screened(text, form, has_dataset, normal, tuple(calls), tuple(reversed(skipped)))
+    return Screened(text, form, has_dataset, sparql.strip(), tuple(calls), tuple(reversed(skipped)))
 
 
 def _parsed_services(text: str, base: str | None) -> list[tuple[str | None, bool]]:

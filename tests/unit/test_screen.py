@@ -1,11 +1,12 @@
-"""Screening a query before it runs: form, dataset clause, normal form, SERVICE allow-list."""
+"""Screening a query before it runs: form, dataset clause, cache key, SERVICE allow-list."""
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 
 from saphire_kg.errors import QuerySyntaxError, ServiceNotAllowed, UpdateRefused
-from saphire_kg.screen import allowed, names_dataset, screen
+from saphire_kg.screen import REFUSED, allowed, names_dataset, screen, tokenize
 
 ALLOW = ("https://query.wikidata.org/sparql", "http://allowed.example/")
 
@@ -58,13 +59,31 @@ def test_names_dataset(query: str, expected: bool) -> None:
     assert screen(query).has_dataset is expected
 
 
-def test_normal_form_ignores_comments_and_layout_but_not_strings() -> None:
-    a = screen("SELECT *   WHERE {\n  ?s ?p ?o # all\n}")
-    b = screen("SELECT * WHERE { ?s ?p ?o }")
-    c = screen('SELECT * WHERE { ?s ?p "a  b" }')
-    d = screen('SELECT * WHERE { ?s ?p "a b" }')
-    assert a.normal == b.normal
-    assert c.normal != d.normal
+def test_the_cache_key_is_the_exact_text() -> None:
+    """Only the whitespace around a query is dropped: a lexer that misread an escape or an
+    ambiguous `<` as the start of a comment would otherwise give two queries one answer."""
+    assert screen("  SELECT * WHERE { ?s ?p ?o }\n").normal == "SELECT * WHERE { ?s ?p ?o }"
+    texts = [
+        "SELECT *   WHERE {\n  ?s ?p ?o # all\n}",
+        "SELECT * WHERE { ?s ?p ?o }",
+        r"PREFIX ex: <http://example.org/> SELECT ?x WHERE { BIND(ex:item\#1 AS ?x) }",
+        r"PREFIX ex: <http://example.org/> SELECT ?x WHERE { BIND(ex:item\#2 AS ?x) }",
+        r"SELECT ?x WHERE { BIND(<http://example.org/\u0061#1> AS ?x) }",
+        r"SELECT ?x WHERE { BIND(<http://example.org/\u0061#2> AS ?x) }",
+    ]
+    assert len({screen(t).normal for t in texts}) == len(texts)
+
+
+@pytest.mark.parametrize(
+    ("query", "token"),
+    [
+        (r"PREFIX ex: <http://e/> SELECT * { ex:a\#b\.c ?p ?o }", r"ex:a\#b\.c"),
+        (r"SELECT * { <http://e/\u0061#1> ?p ?o }", r"<http://e/\u0061#1>"),
+        (r"SELECT * { <http://e/\U00000061#1> ?p ?o }", r"<http://e/\U00000061#1>"),
+    ],
+)
+def test_escapes_stay_inside_their_token(query: str, token: str) -> None:
+    assert token in [t.text for t in tokenize(query)]
 
 
 SERVICE_CASES = [
@@ -99,15 +118,57 @@ def test_service_allow_list(query: str, outcome: str) -> None:
     if outcome == "ok":
         assert screened.text == query and not screened.skipped
     else:
-        assert screened.skipped and "SERVICE" not in screened.text.upper().split("#")[0]
+        assert screened.skipped and REFUSED in screened.text
 
 
-def test_silent_service_becomes_one_empty_solution_group() -> None:
+def test_a_refused_silent_service_calls_an_endpoint_no_engine_can_reach() -> None:
     screened = screen(
         "SELECT ?s ?x { ?s ?p ?o . SERVICE SILENT <http://evil/> { ?s ?q ?x } }", ALLOW
     )
-    assert screened.text == "SELECT ?s ?x { ?s ?p ?o . {} }"
+    assert screened.text == f"SELECT ?s ?x {{ ?s ?p ?o . SERVICE SILENT {REFUSED} {{ ?s ?q ?x }} }}"
     assert screened.skipped == ("http://evil/",)
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT * { SERVICE SILENT <http://evil/> { ?s ?p ?o } }", [{}]),
+        ("SELECT * { SERVICE SILENT ?e { ?s ?p ?o } }", [{}]),
+        # Oxigraph reads `#>} OPTIONAL …` as a comment; rewriting the whole group by the
+        # lexer's braces had run the OPTIONAL instead (a reviewer's case)
+        (
+            "SELECT * WHERE { SERVICE SILENT <http://evil.example/sparql> { ?s ?p ?o "
+            "FILTER(?a<?b)#>} OPTIONAL { ?t a ?v\n} }\nLIMIT 3",
+            [{}],
+        ),
+        # an escaped target is the endpoint it spells (and it is not allowed)
+        (r"SELECT * { SERVICE SILENT <http://ev\u0069l/> { ?s ?p ?o } }", [{}]),
+        (
+            "SELECT ?x { VALUES ?x { 1 2 } SERVICE SILENT <http://evil/> { ?s ?p ?o } } ORDER BY ?x",
+            [{"x": "1"}, {"x": "2"}],
+        ),
+    ],
+)
+def test_a_refused_silent_service_yields_one_empty_solution_in_the_engine(
+    query: str, rows: list[dict[str, str]]
+) -> None:
+    """The rewritten text, run by Oxigraph on a graph with data: the silent call fails at once
+    (nothing is contacted) and the rest of the query is what it was."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o")))
+    screened = screen(query, ALLOW)
+    assert screened.skipped
+    results = store.query(screened.text)
+    names = [v.value for v in results.variables]  # type: ignore[union-attr]
+    found = [{n: s[n].value for n in names if s[n] is not None} for s in results]  # type: ignore[union-attr,index]
+    assert found == rows
+
+
+def test_an_escaped_target_is_checked_as_the_iri_it_spells() -> None:
+    query = r"SELECT * { SERVICE <https://query.wikid\u0061ta.org/sparql> { ?s ?p ?o } }"
+    assert screen(query, ALLOW).text == query
+    with pytest.raises(ServiceNotAllowed):
+        screen(r"PREFIX e: <http://ev\u0069l/> SELECT * { SERVICE e:x\/y { ?s ?p ?o } }", ALLOW)
 
 
 def test_refusal_names_the_endpoint_and_the_allow_list() -> None:

@@ -187,7 +187,7 @@ def test_etag_revalidation_and_cache(client: TestClient) -> None:
     assert "cache;desc=miss" in first.headers["server-timing"]
     assert first.headers["cache-control"] == "public, max-age=30"
     assert first.headers["saphire-dataset-version"] == "v1"
-    again = client.get("/sparql", params={"query": SELECT + "  # the same query"})
+    again = client.get("/sparql", params={"query": "\n" + SELECT + "  "})
     assert "cache;desc=hit" in again.headers["server-timing"]
     assert again.headers["etag"] == first.headers["etag"]
     not_modified = client.get(
@@ -201,6 +201,24 @@ def test_etag_revalidation_and_cache(client: TestClient) -> None:
         headers={"accept": "text/csv", "if-none-match": first.headers["etag"]},
     )
     assert csv.status_code == 200  # another format, another ETag
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        r"PREFIX ex: <http://example.org/> SELECT ?x WHERE {{ BIND(ex:item\#{n} AS ?x) }}",
+        r"SELECT ?x WHERE {{ BIND(<http://example.org/\u0061#{n}> AS ?x) }}",
+    ],
+)
+def test_queries_that_differ_only_after_an_escaped_hash_get_their_own_answers(
+    client: TestClient, template: str
+) -> None:
+    """A `#` after an escape is not a comment: no two of these share an answer or an ETag."""
+    answers = [client.get("/sparql", params={"query": template.format(n=n)}) for n in (1, 2, 3)]
+    values = [r.json()["results"]["bindings"][0]["x"]["value"] for r in answers]
+    assert [v[-2:] for v in values] == ["#1", "#2", "#3"]
+    assert len({r.headers["etag"] for r in answers}) == 3
+    assert all("cache;desc=miss" in r.headers["server-timing"] for r in answers)
 
 
 def test_head(client: TestClient) -> None:
