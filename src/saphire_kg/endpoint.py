@@ -24,7 +24,15 @@ from functools import lru_cache
 from typing import Any
 
 from .config import ServerSettings
-from .errors import QueryError, QueryFailed, QueryTimeout, ServiceFailed, ServiceTimeout
+from .errors import (
+    QueryError,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    ResultTooLarge,
+    ServiceFailed,
+    ServiceTimeout,
+)
 from .namespaces import BASE, GRAPH
 from .negotiate import GRAPHS, RESULTS, SPARQL_JSON, Format, negotiate
 from .screen import Screened, screen
@@ -75,10 +83,17 @@ class Answer:
 
 @dataclass
 class _Flight:
-    """A query being evaluated; identical requests arriving meanwhile wait for its body."""
+    """A query being evaluated; identical requests arriving meanwhile wait for its outcome: its
+    body, or the error the same query would give them too (`_SHARED`)."""
 
     done: threading.Event = field(default_factory=threading.Event)
     body: bytes | None = None
+    error: QueryError | None = None
+
+
+_SHARED = (QuerySyntaxError, QueryTimeout, ResultTooLarge, QueryFailed)
+"""Errors of the query itself, which an identical request would meet again (not an overloaded
+pool, a worker's death or a cancelled caller: the request that meets one of those runs anew)."""
 
 
 class AnswerCache:
@@ -214,6 +229,9 @@ class Endpoint:
             answer = self._evaluate(prepared)
             flight.body = answer.body
             return answer
+        except _SHARED as exc:
+            flight.error = exc
+            raise
         finally:
             self._land(prepared.key, flight)
 
@@ -232,6 +250,9 @@ class Endpoint:
             answer = await self._evaluate_async(prepared, query_async)
             flight.body = answer.body
             return answer
+        except _SHARED as exc:
+            flight.error = exc
+            raise
         finally:
             self._land(prepared.key, flight)
 
@@ -245,28 +266,38 @@ class Endpoint:
             return flight, True
 
     def _follow(self, prepared: Prepared, flight: _Flight) -> Answer:
-        if flight.done.wait(self.settings.timeout) and flight.body is not None:
+        """The outcome of the identical request under way, within this request's own deadline;
+        a request of its own with the time left when that one met a passing trouble."""
+        started = time.monotonic()
+        if not flight.done.wait(self.settings.timeout):
+            raise QueryTimeout(self.settings.timeout)
+        if flight.body is not None:
             return Answer(prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0)
-        return self._evaluate(prepared)
+        if flight.error is not None:
+            raise flight.error
+        return self._evaluate(prepared, self.settings.timeout - (time.monotonic() - started))
 
     def _land(self, key: str, flight: _Flight) -> None:
         flight.done.set()
         with self._lock:
             self._flights.pop(key, None)
 
-    def _job(self, prepared: Prepared) -> tuple[tuple[str, str], dict[str, Any]]:
-        """The store's `query` arguments for a prepared request."""
+    def _job(
+        self, prepared: Prepared, timeout: float | None = None
+    ) -> tuple[tuple[str, str], dict[str, Any]]:
+        """The store's `query` arguments for a prepared request (`timeout`: the time left, when
+        less than the service's limit)."""
         request = prepared.request
         return (prepared.screened.text, prepared.format.media_type), {
             "default_graphs": request.default_graphs,
             "named_graphs": request.named_graphs,
-            "timeout": self.settings.timeout,
+            "timeout": self.settings.timeout if timeout is None else max(timeout, 0.001),
             "limited": request.limited,
         }
 
-    def _evaluate(self, prepared: Prepared) -> Answer:
+    def _evaluate(self, prepared: Prepared, timeout: float | None = None) -> Answer:
         started = time.perf_counter()
-        args, kwargs = self._job(prepared)
+        args, kwargs = self._job(prepared, timeout)
         try:
             _, body = self.store.query(*args, **kwargs)
         except (QueryFailed, QueryTimeout) as exc:

@@ -11,6 +11,7 @@ import pytest
 
 from saphire_kg.config import ServerSettings
 from saphire_kg.endpoint import AnswerCache, Endpoint, QueryRequest
+from saphire_kg.errors import Overloaded, QueryTimeout
 
 
 class SlowStore:
@@ -78,6 +79,64 @@ def test_a_burst_of_the_same_query_on_an_event_loop_is_evaluated_once(store_clas
     assert {a.body for a in answers} == {b'{"head":{},"boolean":true}'}
     assert sum(not a.cached for a in answers) == 1
     assert endpoint.cached(prepared) is not None
+
+
+class FailingStore(SlowStore):
+    """A SlowStore whose evaluations fail with `error` (a timeout at its deadline, or a passing
+    trouble the first time only when `once`), noting the deadline each was given."""
+
+    def __init__(self, error: Exception, once: bool = False) -> None:
+        super().__init__()
+        self.error, self.once, self.deadlines = error, once, []
+
+    def query(self, sparql: str, accept: str = "", **kwargs: object) -> tuple[str, bytes]:
+        self.deadlines.append(kwargs["timeout"])
+        if self.once and self.calls:
+            return super().query(sparql, accept)
+        self.calls += 1
+        time.sleep(self.seconds)
+        raise self.error
+
+
+def _burst(endpoint: Endpoint, n: int) -> list:
+    """n identical requests at once: their outcomes (answer or error)."""
+    outcomes: list = []
+
+    def one() -> None:
+        try:
+            outcomes.append(endpoint.answer(QueryRequest("ASK {}")))
+        except Exception as exc:  # noqa: BLE001 — the outcome under test
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+        time.sleep(0.01)  # the first leads
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_a_burst_meets_the_error_of_its_query_once() -> None:
+    """Three copies of a runaway are stopped once, together: none waits for the first to fail
+    and then runs the query again (503 at 3 s, then 6 s, with both workers taken meanwhile: a
+    reviewer's case)."""
+    store = FailingStore(QueryTimeout(0.3))
+    store.seconds = 0.3
+    endpoint = Endpoint(store, ServerSettings(timeout=0.3))
+    outcomes = _burst(endpoint, 3)
+    assert store.calls == 1
+    assert all(isinstance(o, QueryTimeout) for o in outcomes)
+
+
+def test_a_burst_runs_anew_after_a_passing_trouble_within_its_own_deadline() -> None:
+    store = FailingStore(Overloaded(1.0), once=True)
+    store.seconds = 0.2
+    endpoint = Endpoint(store, ServerSettings(timeout=1.0))
+    outcomes = _burst(endpoint, 2)
+    assert [type(o) for o in outcomes].count(Overloaded) == 1
+    assert any(not isinstance(o, Exception) for o in outcomes)
+    assert store.deadlines[0] == 1.0 and store.deadlines[1] < 0.85
 
 
 def test_without_a_cache_every_request_is_evaluated() -> None:
