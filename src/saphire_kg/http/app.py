@@ -25,6 +25,7 @@ from ..store import Store
 from . import admin, errors, linked, meta, pages, queries, sparql
 from . import dumps as dump_routes
 from .limits import ClientSlots, RequestLimits
+from .methods import HeadAsGet
 from .observe import Metrics, ObserveMiddleware
 
 DESCRIPTION = """The SAPHIRe knowledge graph of European regions and personalised-medicine initiatives,
@@ -69,7 +70,8 @@ def create_app(
     if settings.admin_token:  # no token in the environment: no admin routes, read-only
         app.include_router(admin.router(settings.admin_token, reloader, dumps))
     errors.install(app)
-    app.add_middleware(sparql.QueryFastPath)  # innermost: CORS and metrics still apply
+    app.add_middleware(HeadAsGet)  # innermost: every other layer sees the HEAD
+    app.add_middleware(sparql.QueryFastPath)  # CORS and metrics still apply
     # 414, 413, 429 before any route
     app.add_middleware(RequestLimits, settings=settings, slots=app.state.client_slots)
     app.add_middleware(

@@ -13,6 +13,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
     NotAcceptable,
@@ -40,6 +41,7 @@ from ..errors import (
     UpdateRefused,
 )
 from ..negotiate import PROBLEM_JSON, error_format
+from .methods import allowed_methods
 
 log = logging.getLogger("saphire_kg.http")
 
@@ -123,6 +125,23 @@ async def _bug(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "an internal error occurred; it has been logged")
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's own errors (404, 405) in the service's error format; 405 with every method the
+    path takes in `Allow`."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 405:
+        response = error_response(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+    allow = allowed_methods(request.app, request.url.path)
+    response = error_response(
+        request, 405, f"{request.method} is not a method of {request.url.path}; it takes {', '.join(allow)}"
+    )
+    response.headers["Allow"] = ", ".join(allow)
+    return response
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SaphireError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _bug)

@@ -41,6 +41,7 @@ from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
 from .errors import domain_error
 from .limits import ClientSlots, client_of, url_bytes
+from .methods import join_repeated
 from .observe import record
 from .page import query_page
 
@@ -183,7 +184,6 @@ def _describe(request: Request, endpoint: Endpoint, settings: ServerSettings) ->
     return Response(body, media_type=fmt.content_type, headers=headers)
 
 
-@router.head("/sparql", include_in_schema=False)
 @router.get(
     "/sparql",
     summary="SPARQL query (GET), or the service description",
@@ -330,6 +330,8 @@ class CachedAnswerLane:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            join_repeated(scope)  # (the first layer any request meets)
         app = scope.get("app")
         key = _lane_key(scope, app)
         if key is not None:
@@ -406,7 +408,7 @@ _PER_ANSWER = (b"content-length", b"server-timing")
 
 
 def _accept(scope: Scope) -> bytes | None:
-    """The (first) Accept header, as `request.headers.get` reads it."""
+    """The Accept header, as `request.headers.get` reads it (its lines joined: `join_repeated`)."""
     for name, value in scope["headers"]:
         if name == b"accept":
             return value
