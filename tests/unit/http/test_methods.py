@@ -45,14 +45,6 @@ def test_head_answers_wherever_get_does(client: TestClient, accept: str) -> None
             assert head.headers.get("content-length") == str(len(get.content)), path
 
 
-def test_head_of_a_query_is_its_get_without_body(client: TestClient) -> None:
-    get = client.get("/sparql", params={"query": SELECT})
-    head = client.head("/sparql", params={"query": SELECT})
-    assert head.status_code == 200 and head.content == b""
-    assert head.headers["etag"] == get.headers["etag"]
-    assert head.headers["content-length"] == str(len(get.content))
-
-
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
