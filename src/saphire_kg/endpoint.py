@@ -15,6 +15,7 @@ import asyncio
 import copy
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from typing import Any
 
 from .config import ServerSettings
 from .errors import (
+    ProtocolError,
     QueryError,
     QueryFailed,
     QuerySyntaxError,
@@ -40,6 +42,8 @@ from .service_description import Dataset, Limits, NamedGraph, serialize, service
 from .store import Store
 
 VOID_GRAPH = str(GRAPH["void"])
+_ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*\Z')
+"""A scheme, then what an IRIREF may hold (SPARQL 1.1, 19.8); the engine checks the rest."""
 _DATASET_IRI = BASE + "id/dataset/saphire-kg"
 _GRAPHS_QUERY = f"""PREFIX void: <http://rdfs.org/ns/void#>
 SELECT ?g ?n WHERE {{ GRAPH <{VOID_GRAPH}> {{ <{_DATASET_IRI}> void:subset ?g . OPTIONAL {{ ?g void:triples ?n }} }} }}
@@ -200,6 +204,16 @@ class Endpoint:
 
     def prepare(self, request: QueryRequest) -> Prepared:
         """Screen and negotiate, no evaluation; raises the QueryError that says what is wrong."""
+        for parameter, graphs in (
+            ("default-graph-uri", request.default_graphs),
+            ("named-graph-uri", request.named_graphs),
+        ):
+            for graph in graphs or ():
+                if not _ABSOLUTE_IRI.match(graph):
+                    raise ProtocolError(
+                        f"{parameter} must be an absolute IRI (as <http://…> in a query); "
+                        f"{graph!r} is not"
+                    )
         screened = _screen(request.query, self.settings.allow_services)
         fmt = negotiate(request.accept, GRAPHS if screened.returns_graph else RESULTS)
         version = self.store.version

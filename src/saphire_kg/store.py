@@ -24,6 +24,7 @@ from rdflib.namespace import XSD
 
 from .errors import (
     BuildError,
+    ProtocolError,
     QueryError,
     QueryFailed,
     QuerySyntaxError,
@@ -278,9 +279,16 @@ def _dataset(
     if default_graphs is None and named_graphs is None:
         return {} if names_dataset(sparql) else {"use_default_graph_as_union": True}
     return {
-        "default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
-        "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
+        "default_graph": [_graph("default-graph-uri", g) for g in default_graphs or ()],
+        "named_graphs": [_graph("named-graph-uri", g) for g in named_graphs or ()],
     }
+
+
+def _graph(parameter: str, iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise ProtocolError(f"{parameter} {iri!r} is not an IRI ({exc})") from exc
 
 
 class _Capped:

@@ -44,6 +44,7 @@ from typing import Any, NoReturn
 
 from .errors import (
     Overloaded,
+    ProtocolError,
     QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
@@ -148,6 +149,8 @@ def _worker_main(
             reply = ("too_large", exc.limit, exc.unit)
         except QueryFailed as exc:
             reply = ("failed_query", str(exc))
+        except ProtocolError as exc:
+            reply = ("protocol", str(exc))
         except Exception as exc:  # noqa: BLE001 — the worker's outermost boundary: report, keep serving
             reply = ("internal", f"{type(exc).__name__}: {exc}")
         else:
@@ -712,5 +715,7 @@ def _error(reply: tuple) -> SaphireError:
         return ResultTooLarge(reply[1], reply[2])
     if kind == "failed_query":
         return QueryFailed(reply[1])
+    if kind == "protocol":
+        return ProtocolError(reply[1])
     log.error("query worker error: %s", reply[1])
     return QueryFailed("the query could not be evaluated (an internal error, logged on the server)")

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 import uvloop
 
-from saphire_kg.errors import QuerySyntaxError, QueryTimeout, ResultTooLarge, StoreUnavailable
+from saphire_kg.errors import (
+    ProtocolError,
+    QuerySyntaxError,
+    QueryTimeout,
+    ResultTooLarge,
+    StoreUnavailable,
+)
 from saphire_kg.store import OxigraphStore
 from saphire_kg.workers import MAX_SPIN_SECONDS, SPIN_SECONDS, WorkerPool
 from tests.stores import PEOPLE, write_test_store
@@ -61,6 +67,11 @@ def test_errors_come_back_as_themselves(pool: WorkerPool) -> None:
         pool.query("SELECT * { ?s ?p ?o }")
     media_type, body = pool.query("SELECT * { ?s ?p ?o }", limited=False)  # the service's own
     assert len(json.loads(body)["results"]["bindings"]) > 40
+
+
+def test_a_graph_iri_the_engine_refuses_is_a_protocol_error(pool: WorkerPool) -> None:
+    with pytest.raises(ProtocolError, match="default-graph-uri 'http://\\[::1'"):
+        pool.query(CHEAP, default_graphs=["http://[::1"])
 
 
 def test_runaway_query_is_stopped_at_the_deadline_and_others_keep_going(pool: WorkerPool) -> None:

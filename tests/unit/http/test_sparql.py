@@ -182,6 +182,18 @@ def test_dataset_parameters(client: TestClient) -> None:
     assert r.headers["etag"] != client.get("/sparql", params={"query": q}).headers["etag"]
 
 
+@pytest.mark.parametrize("parameter", ["default-graph-uri", "named-graph-uri"])
+@pytest.mark.parametrize("value", ["not an iri", "", "relative/graph", "http://a/<b>"])
+def test_a_graph_that_is_not_an_iri_is_400(client: TestClient, parameter: str, value: str) -> None:
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for r in (
+        client.get("/sparql", params=[("query", q), (parameter, value)]),
+        client.post("/sparql", data={"query": q, parameter: value}, headers=FORM),
+    ):
+        assert r.status_code == 400, r.text
+        assert parameter in r.text and "absolute IRI" in r.text
+
+
 def test_etag_revalidation_and_cache(client: TestClient) -> None:
     first = client.get("/sparql", params={"query": SELECT})
     assert "cache;desc=miss" in first.headers["server-timing"]
