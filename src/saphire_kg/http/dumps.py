@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..dumps import COMPRESSION, DUMPS, DumpFiles
 from ..errors import StoreUnavailable
+from .methods import unmodified
 
 _RESPONSES: dict[int | str, dict] = {
     200: {"description": "The dump, gzip-compressed.", "content": {COMPRESSION: {}}},
@@ -57,11 +58,7 @@ def router(dumps: DumpFiles | None) -> APIRouter:
             "Saphire-Dataset-Version": found.version,
             "Content-Disposition": f'attachment; filename="{found.format.name}"',
         }
-        tags = {
-            t.strip().removeprefix("W/")
-            for t in request.headers.get("if-none-match", "").split(",")
-        }
-        if found.etag in tags or "*" in tags:
+        if unmodified(request, found.etag) is not None:
             return Response(status_code=304, headers=headers)
         headers["Content-Length"] = str(found.size)
         if request.method == "HEAD":

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ..endpoint import Endpoint
 from ..reload import ReloadState
 from .deps import get_endpoint, get_reload_state
+from .methods import unmodified
 
 router = APIRouter(tags=["service"])
 
@@ -65,6 +66,6 @@ def void(request: Request, endpoint: Annotated[Endpoint, Depends(get_endpoint)])
         "Vary": "Accept",
         "Cache-Control": f"public, max-age={endpoint.settings.max_age}",
     }
-    if request.headers.get("if-none-match") == answer.etag:
+    if unmodified(request, answer.etag) is not None:
         return Response(status_code=304, headers=headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)

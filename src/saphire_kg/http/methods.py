@@ -1,4 +1,4 @@
-"""HTTP's general rules on methods and list headers, for every route at once (RFC 9110).
+"""HTTP's general rules on methods, list headers and conditions, for every route (RFC 9110).
 
 - HEAD wherever GET is (9.1: "All general-purpose servers MUST support the methods GET and
   HEAD"): `HeadAsGet` lets a route that declares only GET answer HEAD, with the same headers
@@ -7,6 +7,8 @@
   route that matched the path: `allowed_methods`.
 - A list header sent on several lines is one list (5.3): `join_repeated` makes each one line,
   so that a reader taking the first (`request.headers.get`) reads all of it.
+- `If-None-Match` (13.1.2) is one function for every route, `unmodified`: weak comparison,
+  lists, `*`, and 412 rather than 304 for a method other than GET and HEAD.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +66,20 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def unmodified(request: Request, etag: str | None, exists: bool = True) -> int | None:
+    """The status that answers `request` instead of running it when its `If-None-Match` holds
+    a representation with `etag` (None: one without an ETag): 304 for GET and HEAD, 412 for any
+    other method; None when the request is to run. `*` matches only a representation known to
+    `exist` (an answer still to compute may be an error instead)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return None
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    if ("*" in tags and exists) or (etag is not None and etag.removeprefix("W/") in tags):
+        return 304 if request.method in ("GET", "HEAD") else 412
+    return None
 
 
 def allowed_methods(app: Any, path: str) -> list[str]:

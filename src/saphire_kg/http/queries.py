@@ -11,20 +11,21 @@ their deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..catalog import CannedQuery, Catalog
 from ..config import ServerSettings
-from ..endpoint import Endpoint, QueryRequest
+from ..endpoint import Endpoint, Prepared, QueryRequest
 from ..errors import ParameterError
 from ..query import bind_text, check, resolve
 from ..store import Store
 from .deps import get_endpoint, get_settings
-from .sparql import _cache_headers, _not_modified
+from .sparql import respond
 
 RESULT_TYPES = (
     "application/sparql-results+json",
@@ -102,25 +103,22 @@ def _values(request: Request) -> dict[str, str]:
     return values
 
 
-def _handler(query: CannedQuery) -> Callable[..., Response]:
-    def run_analysis(
+def _handler(query: CannedQuery) -> Callable[..., Awaitable[Response]]:
+    async def run_analysis(
         request: Request,
         endpoint: Annotated[Endpoint, Depends(get_endpoint)],
         settings: Annotated[ServerSettings, Depends(get_settings)],
     ) -> Response:
         started = time.perf_counter()
-        terms = check(endpoint.store, query, _values(request))
-        prepared = endpoint.prepare(QueryRequest(bind_text(query.sparql, terms), accept=request.headers.get("accept")))
-        prepare_ms = (time.perf_counter() - started) * 1000
-        headers = _cache_headers(settings, prepared.etag, prepared.version)
-        if _not_modified(request, prepared.etag):
-            headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
-            return Response(status_code=304, headers=headers)
-        answer = endpoint.run(prepared)
-        headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, " + (
-            "cache;desc=hit" if answer.cached else f"exec;dur={answer.seconds * 1000:.2f}, cache;desc=miss"
-        )
-        return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+        values = _values(request)
+        accept = request.headers.get("accept")
+
+        def prepare() -> Prepared:  # (checking a value may ask the store)
+            terms = check(endpoint.store, query, values)
+            return endpoint.prepare(QueryRequest(bind_text(query.sparql, terms), accept=accept))
+
+        prepared = await run_in_threadpool(prepare)
+        return await respond(request, endpoint, settings, prepared, started)
 
     run_analysis.__name__ = "query_" + query.name.replace("/", "_").replace("-", "_")
     return run_analysis

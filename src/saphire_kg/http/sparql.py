@@ -39,9 +39,9 @@ from ..endpoint import Endpoint, Prepared, QueryRequest
 from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
-from .errors import domain_error
+from .errors import domain_error, error_response
 from .limits import ClientSlots, client_of, url_bytes
-from .methods import join_repeated
+from .methods import join_repeated, unmodified
 from .observe import record
 from .page import query_page
 
@@ -110,14 +110,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag in tags
-
-
 def _cache_headers(settings: ServerSettings, etag: str, version: str) -> dict[str, str]:
     return {
         "ETag": etag,
@@ -140,10 +132,10 @@ async def _query(
 ) -> Response:
     started = time.perf_counter()
     prepared = endpoint.prepare(query)
-    return await _respond(request, endpoint, settings, prepared, started)
+    return await respond(request, endpoint, settings, prepared, started)
 
 
-async def _respond(
+async def respond(
     request: Request,
     endpoint: Endpoint,
     settings: ServerSettings,
@@ -153,16 +145,34 @@ async def _respond(
     """The answer to a prepared query (`started`: when reading the request began)."""
     prepare_ms = (time.perf_counter() - started) * 1000
     headers = _cache_headers(settings, prepared.etag, prepared.version)
-    if _not_modified(request, prepared.etag):
+    status = unmodified(request, prepared.etag, exists=False)
+    if status is not None:
         headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
-        return Response(status_code=304, headers=headers)
+        return _unmodified(request, status, headers)
     answer = endpoint.cached(prepared) or await endpoint.compute_async(prepared)
     headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, " + (
         "cache;desc=hit"
         if answer.cached
         else f"exec;dur={answer.seconds * 1000:.2f}, cache;desc=miss"
     )
+    status = unmodified(request, prepared.etag)  # `*`: the answer exists
+    if status is not None:
+        return _unmodified(request, status, headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
+
+def _unmodified(request: Request, status: int, headers: dict[str, str]) -> Response:
+    """304, or 412 (with a body that says why) for a POST whose If-None-Match holds."""
+    if status == 304:
+        return Response(status_code=304, headers=headers)
+    response = error_response(
+        request,
+        412,
+        "If-None-Match holds (the answer is the one the client has); a POST is not answered "
+        "with 304: revalidate with GET",
+    )
+    response.headers.update(headers)
+    return response
 
 
 def _describe(request: Request, endpoint: Endpoint, settings: ServerSettings) -> Response:
@@ -172,6 +182,8 @@ def _describe(request: Request, endpoint: Endpoint, settings: ServerSettings) ->
         dataset = endpoint.dataset()
         jsonld, _ = endpoint.service_description(url, JSON_LD)
         page = query_page(url, dataset, endpoint.limits, jsonld.decode("utf-8"))
+        if unmodified(request, None) is not None:
+            return Response(status_code=304, headers={"Vary": "Accept", "Cache-Control": "no-cache"})
         return Response(
             page,
             media_type=HTML.content_type,
@@ -179,7 +191,7 @@ def _describe(request: Request, endpoint: Endpoint, settings: ServerSettings) ->
         )
     body, etag = endpoint.service_description(url, fmt)
     headers = _cache_headers(settings, etag, endpoint.store.version)
-    if _not_modified(request, etag):
+    if unmodified(request, etag) is not None:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=fmt.content_type, headers=headers)
 
@@ -273,7 +285,7 @@ class QueryFastPath:
                     return
                 prepared = endpoint.prepare(parsed.query)
                 recent.put(key, prepared)
-            response = await _respond(request, endpoint, settings, prepared, started)
+            response = await respond(request, endpoint, settings, prepared, started)
         except SaphireError as exc:
             response = await domain_error(request, exc)
         await response(scope, receive, send)

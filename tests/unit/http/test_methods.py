@@ -85,3 +85,58 @@ def test_unknown_paths_are_404_in_the_service_error_format(client: TestClient) -
     r = client.get("/no/such/path", headers={"accept": "application/problem+json"})
     assert r.status_code == 404
     assert r.json()["status"] == 404
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["{etag}", "W/{etag}", '"other", {etag}', "*"],
+)
+def test_if_none_match_is_one_rule_on_every_route(client: TestClient, header: str) -> None:
+    """Weak comparison, lists and `*` (RFC 9110 13.1.2) for a query, the service description
+    and the VoID document alike."""
+    for path, params in (
+        ("/sparql", {"query": SELECT}),
+        ("/sparql", {}),
+        ("/.well-known/void", {}),
+    ):
+        first = client.get(path, params=params, headers={"accept": "text/turtle, */*;q=0.1"})
+        condition = header.format(etag=first.headers["etag"])
+        again = client.get(
+            path,
+            params=params,
+            headers={"accept": "text/turtle, */*;q=0.1", "if-none-match": condition},
+        )
+        assert again.status_code == 304, (path, params, condition)
+        assert again.content == b"" and again.headers["etag"] == first.headers["etag"]
+
+
+def test_the_query_page_without_an_etag_is_unmodified_for_star(client: TestClient) -> None:
+    page = {"accept": "text/html"}
+    assert client.get("/sparql", headers=page).status_code == 200
+    assert client.get("/sparql", headers={**page, "if-none-match": "*"}).status_code == 304
+    assert client.get("/sparql", headers={**page, "if-none-match": '"x"'}).status_code == 200
+
+
+def test_a_post_whose_condition_holds_is_412_not_304(client: TestClient) -> None:
+    etag = client.get("/sparql", params={"query": SELECT}).headers["etag"]
+    for condition in (etag, "*"):
+        r = client.post(
+            "/sparql",
+            data={"query": SELECT},
+            headers={"content-type": "application/x-www-form-urlencoded", "if-none-match": condition},
+        )
+        assert r.status_code == 412 and "revalidate with GET" in r.text
+        assert r.headers["etag"] == etag
+
+
+def test_star_does_not_hide_the_error_a_query_would_give(tmp_path: Path) -> None:
+    """`If-None-Match: *` matches a current answer; a query over the result limit has none, so
+    it gets its error, not a 304 in 3 ms (a reviewer's case)."""
+    store_dir = write_test_store(tmp_path, PEOPLE, version="v1")
+    app = create_app(ServerSettings(max_results=1), OxigraphStore(store_dir, max_results=1))
+    with TestClient(app) as c:
+        r = c.get("/sparql", params={"query": SELECT}, headers={"if-none-match": "*"})
+        assert r.status_code == 507
+        one = "SELECT ?name WHERE { ?p <http://xmlns.com/foaf/0.1/name> ?name } LIMIT 1"
+        r = c.get("/sparql", params={"query": one}, headers={"if-none-match": "*"})
+        assert r.status_code == 304 and r.content == b""
