@@ -147,6 +147,34 @@ def form_of(sig: list[Token]) -> str | None:
     return None
 
 
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def stray_token(sparql: str) -> tuple[int, str] | None:
+    """The offset of the first token no query can have where it is, with a message saying so:
+    a `)`, `]` or `}` that closes nothing open at that point (the innermost bracket open is
+    another kind, or none is), or a `.` right after a `.`; None if there is no such token."""
+    open_: list[Token] = []
+    previous: Token | None = None
+    for tok in _significant(tokenize(sparql)):
+        after, previous = previous, tok
+        if tok.kind != "punct":
+            continue
+        if tok.text == "." and after is not None and after.text == ".":
+            return tok.start, "a second '.' where one ends the triple pattern"
+        if tok.text in "([{":
+            open_.append(tok)
+        elif tok.text in _CLOSING:
+            if open_ and open_[-1].text == _CLOSING[tok.text]:
+                open_.pop()
+                continue
+            if not open_:
+                return tok.start, f"{tok.text!r} closes nothing: no bracket is open here"
+            closer = next(c for c, o in _CLOSING.items() if o == open_[-1].text)
+            return tok.start, f"{tok.text!r} where {closer!r} should close the {open_[-1].text!r} before it"
+    return None
+
+
 def names_dataset(sparql: str) -> bool:
     """Whether the query names its own dataset (FROM or FROM NAMED)."""
     return "from" in sparql.lower() and any(

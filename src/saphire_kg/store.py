@@ -33,7 +33,7 @@ from .errors import (
     StoreUnavailable,
 )
 from .namespaces import BASE, PREFIXES
-from .screen import names_dataset
+from .screen import names_dataset, stray_token
 
 STORE_DIR = "store"
 MANIFEST = "manifest.json"
@@ -212,7 +212,7 @@ class OxigraphStore:
             results = None  # not to be dropped on the thread the error reaches (pyoxigraph)
             raise
         except SyntaxError as exc:
-            raise syntax_error(str(exc)) from exc
+            raise syntax_error(str(exc), sparql) from exc
         except OSError as exc:
             raise QueryFailed(f"the query could not be evaluated: {_no_paths(str(exc))}") from exc
 
@@ -251,14 +251,24 @@ _NAMESPACE_OF = {ns: prefix for prefix, ns in PREFIXES.items()}
 _PLAIN = {str(XSD.string), "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 
 
-def syntax_error(message: str) -> QuerySyntaxError:
+def syntax_error(message: str, sparql: str = "") -> QuerySyntaxError:
     """Oxigraph's `error at LINE:COL: message` as a QuerySyntaxError with the line and column
-    (1-based) of the character where parsing stopped."""
+    (1-based) of the character where parsing stopped; or, when `sparql` has a token before it
+    that no query can have there (`screen.stray_token`), that token: Oxigraph's parser names the
+    furthest point it reached on any path, which can be lines past a stray `)` (`?s ?p ?o ) }
+    LIMIT 5` stopped at LIMIT)."""
     m = _ERROR_AT.match(message.strip())
-    if m:
-        # Oxigraph 0.5 counts the column one past the character it stopped at; name that character.
-        return QuerySyntaxError(_short(m.group(3)), int(m.group(1)), max(1, int(m.group(2)) - 1))
-    return QuerySyntaxError(_short(message))
+    if not m:
+        return QuerySyntaxError(_short(message))
+    # Oxigraph 0.5 counts the column one past the character it stopped at; name that character.
+    line, column = int(m.group(1)), max(1, int(m.group(2)) - 1)
+    stray = stray_token(sparql)
+    if stray is not None:
+        offset, why = stray
+        at = (sparql.count("\n", 0, offset) + 1, offset - sparql.rfind("\n", 0, offset))
+        if at < (line, column):
+            return QuerySyntaxError(why, *at)
+    return QuerySyntaxError(_short(m.group(3)), line, column)
 
 
 def _short(message: str, limit: int = 240) -> str:

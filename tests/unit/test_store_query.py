@@ -109,6 +109,30 @@ def test_syntax_error_has_line_and_column(store: OxigraphStore) -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "at", "says"),
+    [
+        # Oxigraph alone named 5:3 (LIMIT) and 4:1 (the closing brace): where its parser got
+        # furthest on some path, lines after the mistake (a reviewer's cases)
+        ("SELECT ?s\nWHERE {\n  ?s ?p ?o ) \n}\nLIMIT 5", (3, 12), "')' where '}' should close"),
+        ("SELECT ?s\nWHERE {\n  ?s ?p ?o .. \n}", (3, 13), "a second '.'"),
+        ("SELECT * WHERE { ?s ?p ?o FILTER(?o = '}') ) }", (1, 44), "')' where '}'"),
+        ("SELECT * WHERE { ?s ?p ?o ] }", (1, 27), "']' where '}'"),
+        ("SELECT * WHERE { ?s ?p ?o } ) LIMIT 1", (1, 29), "')' closes nothing"),
+        # where Oxigraph's own position is right, it stays
+        ("SELECT * WHERE { ?s ?p ?o FILTER(?o > ) }", (1, 41), "expected"),
+        ("SELECT * WHERE { ?s ?p ?o } }", (1, 29), "expected"),
+    ],
+)
+def test_a_syntax_error_is_where_the_mistake_is(
+    store: OxigraphStore, query: str, at: tuple[int, int], says: str
+) -> None:
+    with pytest.raises(QuerySyntaxError) as raised:
+        store.query(query)
+    assert (raised.value.line, raised.value.column) == at
+    assert says in str(raised.value)
+
+
+@pytest.mark.parametrize(
     "accept",
     [
         "application/sparql-results+json",
