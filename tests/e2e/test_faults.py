@@ -117,6 +117,28 @@ def test_a_worker_killed_mid_query_is_a_503_and_the_server_keeps_serving(project
         assert victim not in children(s.process.pid)
 
 
+def test_a_client_that_goes_away_stops_its_query(project: Path) -> None:
+    """A client that gives up on a runaway query (its connection closed) does not leave a worker
+    on it until the deadline (120 s here): the worker is killed and replaced, and the access log
+    says 499 (a reviewer's case: the worker stayed busy until the deadline)."""
+    with saphire_server(project, "--timeout", "120", "--workers", "2") as s:
+        running = threading.Thread(target=_gives_up, args=(s.sparql,))
+        running.start()
+        victim = _busy_worker(s.process.pid, time.monotonic() + 60)
+        running.join()
+        assert _wait_for(lambda: victim not in children(s.process.pid), 60)
+        busy = lambda: httpx.get(s.base + "/health").json()["workers"]["busy"]  # noqa: E731
+        assert _wait_for(lambda: busy() == 0, 30) is True
+        assert _codes(s.base) == ["BE", "BE2"]  # still serving
+        assert '"status": 499' in s.log.read_text() or '"status":499' in s.log.read_text()
+
+
+def _gives_up(url: str) -> None:
+    with contextlib.suppress(httpx.ReadTimeout):
+        httpx.get(url, params={"query": RUNAWAY}, timeout=httpx.Timeout(60, read=2))
+        raise AssertionError("the runaway query was answered")
+
+
 @pytest.fixture
 def reloading(project: Path) -> Iterator:
     with saphire_server(project, env={"SAPHIRE_ADMIN_TOKEN": TOKEN}) as s:

@@ -24,6 +24,7 @@ slots like any request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import ServerSettings
-from ..endpoint import Endpoint, Prepared, QueryRequest
+from ..endpoint import Answer, Endpoint, Prepared, QueryRequest
 from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
@@ -149,7 +150,9 @@ async def respond(
     if status is not None:
         headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
         return _unmodified(request, status, headers)
-    answer = endpoint.cached(prepared) or await endpoint.compute_async(prepared)
+    answer = endpoint.cached(prepared) or await _computed_unless_gone(request, endpoint, prepared)
+    if answer is None:
+        return Response(status_code=CLIENT_GONE)  # (sent to nobody; the access log has it)
     headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, " + (
         "cache;desc=hit"
         if answer.cached
@@ -159,6 +162,47 @@ async def respond(
     if status is not None:
         return _unmodified(request, status, headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
+
+WATCH_AFTER_SECONDS = 0.02
+"""How long an evaluation runs before its client's connection is watched: if the client goes
+away, the evaluation is cancelled (and its worker killed). A quicker one costs no watcher."""
+CLIENT_GONE = 499  # (nginx's "client closed request": what the access log and metrics show)
+
+
+async def _computed_unless_gone(
+    request: Request, endpoint: Endpoint, prepared: Prepared
+) -> Answer | None:
+    """The evaluated answer; None when the client disconnected first (the evaluation is then
+    cancelled: a query nobody waits for does not keep a worker until its deadline)."""
+    loop = asyncio.get_running_loop()
+    this = asyncio.current_task()
+    gone = False
+
+    async def watch() -> None:
+        nonlocal gone
+        message = await request.receive()
+        while message["type"] == "http.request" and message.get("more_body"):
+            message = await request.receive()  # the rest of a body nobody read
+        if message["type"] == "http.request":
+            message = await request.receive()  # after the body: blocks until the client goes
+        if message["type"] == "http.disconnect" and this is not None:
+            gone = True
+            this.cancel()
+
+    watcher: list[asyncio.Task] = []
+    timer = loop.call_later(WATCH_AFTER_SECONDS, lambda: watcher.append(loop.create_task(watch())))
+    try:
+        return await endpoint.compute_async(prepared)
+    except asyncio.CancelledError:
+        if not gone or this is None or this.cancelling() > 1:
+            raise  # (also cancelled otherwise: the server is stopping)
+        this.uncancel()
+        return None
+    finally:
+        timer.cancel()
+        for task in watcher:
+            task.cancel()
 
 
 def _unmodified(request: Request, status: int, headers: dict[str, str]) -> Response:
