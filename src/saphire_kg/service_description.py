@@ -3,7 +3,7 @@
 It says what a federating client needs before sending a query: the endpoint (the URL it was
 asked at), SPARQL 1.1 Query, the result formats, that the default graph is the union of the
 named graphs (`sd:UnionDefaultGraph`), that SERVICE is supported (`sd:BasicFederatedQuery`,
-to the allow-list), and the dataset: every named graph with its `void:triples`, taken from the
+only when the allow-list names an endpoint: with none, every SERVICE is refused), and the dataset: every named graph with its `void:triples`, taken from the
 build's VoID description, plus the limits a query runs under.
 """
 
@@ -69,7 +69,8 @@ def service_description(endpoint: str, dataset: Dataset, limits: Limits) -> Grap
         if fmt.iri:
             g.add((service, SD.resultFormat, URIRef(fmt.iri)))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
-    g.add((service, SD.feature, SD.BasicFederatedQuery))
+    if limits.allow_services:
+        g.add((service, SD.feature, SD.BasicFederatedQuery))
     simple = URIRef("http://www.w3.org/ns/entailment/Simple")
     g.add((service, SD.defaultEntailmentRegime, simple))
     g.add((simple, RDF.type, SD.EntailmentRegime))  # the property's range, stated

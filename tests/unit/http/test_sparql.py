@@ -270,7 +270,7 @@ def test_service_description_by_conneg(client: TestClient) -> None:
     service = next(g.subjects(RDF.type, SD.Service))
     assert g.value(service, SD.endpoint) == URIRef("http://testserver/sparql")
     assert (service, SD.feature, SD.UnionDefaultGraph) in g
-    assert (service, SD.feature, SD.BasicFederatedQuery) in g
+    assert (service, SD.feature, SD.BasicFederatedQuery) in g  # (an endpoint is allowed)
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in g
     assert (
         service,
@@ -474,3 +474,18 @@ def test_the_lane_keeps_to_the_client_limit(store_dir: Path) -> None:
         slots.give_back("testclient")
         assert c.get("/sparql", params=params).status_code == 200
         assert dict(slots.running) == {}
+
+
+@pytest.mark.parametrize(("allow", "advertised"), [((), False), (("http://x.example/",), True)])
+def test_federation_is_advertised_only_when_an_endpoint_is_allowed(
+    allow: tuple[str, ...], advertised: bool
+) -> None:
+    """With an empty allow-list every SERVICE is refused: the description must not say
+    `sd:BasicFederatedQuery` (a reviewer's case)."""
+    from saphire_kg.namespaces import SD
+    from saphire_kg.service_description import Dataset, Limits, service_description
+
+    g = service_description(
+        "http://testserver/sparql", Dataset("v1", 0, ()), Limits(2.0, None, allow)
+    )
+    assert ((None, SD.feature, SD.BasicFederatedQuery) in g) is advertised
