@@ -8,10 +8,13 @@ no SPARQL engine can call (not HTTP): the call fails at once, without contacting
 failing silent service yields one empty solution, as the spec says. Only that one token changes,
 so the rest of the query means what it meant. Any other refused SERVICE is an error.
 
-A lexer alone can be fooled where SPARQL's grammar is ambiguous without context (`?a<?b)` can
-lex as an IRI and hide a following keyword), so whenever the word "service" occurs anywhere in
-the text, rdflib's SPARQL parser reads the (rewritten) query too and every SERVICE it finds must
-be on the allow-list; a query it cannot read is refused rather than guessed at. For the same
+A lexer alone can be fooled where SPARQL's grammar is ambiguous without context: `?a<?b)` can
+lex as an IRI and hide a following keyword, comment or string. `<` is "less than" only inside
+parentheses, after an operand, so when an IRI token stands there (`ambiguous_iri`) and the word
+"service" occurs anywhere after it, rdflib's SPARQL parser reads the (rewritten) query too and
+every SERVICE it finds must be on the allow-list; a query it cannot read is refused rather than
+guessed at. (Every other query is read alike by the lexer and the engine, and its SERVICE calls
+are the lexer's; rdflib, slow and recursive, stays off the path of big queries.) For the same
 reason nothing the lexer finds decides which answer a query gets: answers are cached by the
 query's exact text.
 """
@@ -150,6 +153,35 @@ def form_of(sig: list[Token]) -> str | None:
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 
 
+def ambiguous_iri(sig: list[Token]) -> int | None:
+    """The offset of the first IRI token that SPARQL may read as `<` (less than) instead: one
+    inside parentheses (the innermost bracket open) right after an operand; None if none is."""
+    open_: list[str] = []
+    previous: Token | None = None
+    for tok in sig:
+        if tok.kind == "punct" and tok.text in "([{":
+            open_.append(tok.text)
+        elif tok.kind == "punct" and tok.text in ")]}":
+            if open_:
+                open_.pop()
+        elif (
+            tok.kind == "iri"
+            and open_
+            and open_[-1] == "("
+            and previous is not None
+            and (previous.kind in ("var", "string", "word", "iri") or previous.text == ")")
+        ):
+            return tok.start
+        previous = tok
+    return None
+
+
+def might_read_slowly(sparql: str) -> bool:
+    """Whether screening `sparql` may need rdflib's parser (milliseconds to seconds: run it off
+    the event loop); a cheap superset of what `screen` checks."""
+    return "service" in sparql.lower()
+
+
 def stray_token(sparql: str) -> tuple[int, str] | None:
     """The offset of the first token no query can have where it is, with a message saying so:
     a `)`, `]` or `}` that closes nothing open at that point (the innermost bracket open is
@@ -201,7 +233,8 @@ def screen(sparql: str, allow: tuple[str, ...] = (), base: str | None = None) ->
             raise ServiceNotAllowed(call.target or "?variable", allow)
         text = text[: call.start] + REFUSED + text[call.end :]
         skipped.append(call.target or "?variable")
-    if "service" in text.lower():
+    ambiguous = ambiguous_iri(sig)
+    if ambiguous is not None and "service" in sparql[ambiguous:].lower():
         for target, silent in _parsed_services(text, base):
             if not allowed(target, allow) and not (silent and f"<{target}>" == REFUSED):
                 raise ServiceNotAllowed(target or "?variable", allow)

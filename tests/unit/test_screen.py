@@ -197,3 +197,40 @@ def test_no_allow_list_refuses_every_service() -> None:
 )
 def test_allowed(target: str | None, allow: tuple[str, ...], expected: bool) -> None:
     assert allowed(target, allow) is expected
+
+
+def _patterns(n: int) -> str:
+    return " ".join(f"?s <http://ex.org/p> ?o{i} ." for i in range(n))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # "service" in a string, an IRI in a triple pattern, a comment: nothing to read twice
+        "SELECT * WHERE { " + _patterns(200) + ' FILTER(?s != "service") } LIMIT 1',
+        "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * WHERE { "
+        + _patterns(200)
+        + " ?s a sd:Service }",
+        "SELECT * WHERE { " + _patterns(200) + " } # SERVICE <http://evil/> {}",
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o IN (<http://a/service>, <http://b/>)) }",
+    ],
+)
+def test_a_query_the_lexer_reads_unambiguously_is_not_parsed_again(
+    query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rdflib's parser (slow, and recursive: a RecursionError refused 90 triple patterns with
+    "service" in a string, a reviewer's case) reads only queries with an ambiguous `<`."""
+
+    def parsed(*_: object) -> list:
+        raise AssertionError("rdflib's parser was asked")
+
+    monkeypatch.setattr("saphire_kg.screen._parsed_services", parsed)
+    assert screen(query, ALLOW).form == "SELECT"
+
+
+def test_an_ambiguous_less_than_is_parsed_again() -> None:
+    from saphire_kg.screen import ambiguous_iri
+
+    sig = [t for t in tokenize("SELECT * { ?s ?p ?a FILTER(?a<?b)#> }") if t.kind != "ws"]
+    assert ambiguous_iri(sig) == sig[9].start and sig[9].text == "<?b)#>"
+    assert ambiguous_iri([t for t in tokenize("SELECT * { ?s <p> ?o }") if t.kind != "ws"]) is None

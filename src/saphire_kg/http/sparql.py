@@ -39,6 +39,7 @@ from ..config import ServerSettings
 from ..endpoint import Answer, Endpoint, Prepared, QueryRequest
 from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
+from ..screen import might_read_slowly
 from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
 from .errors import domain_error, error_response
 from .limits import ClientSlots, client_of, url_bytes
@@ -132,8 +133,16 @@ async def _query(
     request: Request, endpoint: Endpoint, settings: ServerSettings, query: QueryRequest
 ) -> Response:
     started = time.perf_counter()
-    prepared = endpoint.prepare(query)
+    prepared = await _prepare(endpoint, query)
     return await respond(request, endpoint, settings, prepared, started)
+
+
+async def _prepare(endpoint: Endpoint, query: QueryRequest) -> Prepared:
+    """`endpoint.prepare`, in a thread when screening may take long (`might_read_slowly`): one
+    query must not hold up the others on the event loop."""
+    if might_read_slowly(query.query):
+        return await run_in_threadpool(endpoint.prepare, query)
+    return endpoint.prepare(query)
 
 
 async def respond(
@@ -327,7 +336,7 @@ class QueryFastPath:
                 if parsed.query is None:
                     await self.app(scope, receive, send)
                     return
-                prepared = endpoint.prepare(parsed.query)
+                prepared = await _prepare(endpoint, parsed.query)
                 recent.put(key, prepared)
             response = await respond(request, endpoint, settings, prepared, started)
         except SaphireError as exc:

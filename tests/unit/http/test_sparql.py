@@ -489,3 +489,27 @@ def test_federation_is_advertised_only_when_an_endpoint_is_allowed(
         "http://testserver/sparql", Dataset("v1", 0, ()), Limits(2.0, None, allow)
     )
     assert ((None, SD.feature, SD.BasicFederatedQuery) in g) is advertised
+
+
+def test_screening_that_may_be_slow_runs_off_the_event_loop(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query that mentions SERVICE may need rdflib's parser (seconds for a big one): its
+    screening runs in a thread, so /health and every other request go on meanwhile."""
+    import threading
+
+    from saphire_kg.endpoint import Endpoint
+
+    threads: dict[str, str] = {}
+    prepare = Endpoint.prepare
+
+    def noting(self, request):  # noqa: ANN001, ANN202
+        threads[request.query] = threading.current_thread().name
+        return prepare(self, request)
+
+    monkeypatch.setattr(Endpoint, "prepare", noting)
+    plain = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+    mentions = 'SELECT * WHERE { ?s ?p ?o FILTER(?o != "service") } LIMIT 1'
+    for query in (plain, mentions):
+        assert client.get("/sparql", params={"query": query}).status_code == 200
+    assert threads[plain] != threads[mentions]
