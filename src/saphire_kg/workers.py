@@ -36,7 +36,7 @@ import socket
 import struct
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,9 @@ then, and a half more, when that was under `MAX_SPIN_SECONDS` (regions per level
 evaluation: 1.16 -> 0.99 ms a request), and not at all when it was longer; one not seen before,
 for `SPIN_SECONDS` (adaptive spinning, as adaptive mutexes do). Other requests wait at most
 `MAX_SPIN_SECONDS` meanwhile. Queries on demoted workers (runaways) do not count as in flight."""
+QUEUE_POLL_SECONDS = 0.002
+"""How often a query of the event loop that waits for a worker looks for one (in the loop, not
+in a thread each: the threads ran out, and a query waited for one before its deadline began)."""
 TIMED_QUERIES = 1024  # query texts whose last evaluation time the pool remembers
 TIMED_QUERY_CHARS = 8192  # the longest it remembers
 LINGER_SECONDS = 0.002
@@ -288,6 +291,7 @@ class WorkerPool:
         self._closed = False
         self._live: set[_Worker] = set()
         self._last_seconds: OrderedDict[str, float] = OrderedDict()  # by query text (`_spin`)
+        self._queue: deque[object] = deque()  # event-loop queries waiting for a worker (`_queued`)
         started = [self._start(0) for _ in range(self.size)]
         for w in started:
             self._await_ready(w, start_timeout)
@@ -335,24 +339,17 @@ class WorkerPool:
         timeout: float | None = None,
         limited: bool = True,
     ) -> tuple[str, bytes]:
-        """`query` for an event loop: waits for the worker's answer without holding a thread.
+        """`query` for an event loop: waits for a worker and for its answer without holding a
+        thread, within the same deadline (queueing included).
 
-        When no worker is idle it queues in a thread like `query`. If the caller is cancelled
-        meanwhile, the worker (still evaluating) is killed, so its late answer reaches nobody.
+        If the caller is cancelled meanwhile, a queued query leaves the queue, and a worker
+        still evaluating is killed, so its late answer reaches nobody.
         """
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         started = time.monotonic()
         worker = self._acquire(started + limit, limit, wait=False)
         if worker is None:
-            return await asyncio.to_thread(
-                self.query,
-                sparql,
-                accept,
-                default_graphs=default_graphs,
-                named_graphs=named_graphs,
-                timeout=limit,
-                limited=limited,
-            )
+            worker = await self._queued(started + limit, limit)
         with self._job(worker, started) as outcome:
             _send_job(
                 worker.sock,
@@ -369,6 +366,25 @@ class WorkerPool:
                 self._timed_out(worker, limit, outcome)
             self._timed(sparql, time.monotonic() - sent)
             return self._reply(frame, outcome)
+
+    async def _queued(self, deadline: float, limit: float) -> _Worker:
+        """The first idle worker for a query of the event loop that found none, first come first
+        served among them (`QUEUE_POLL_SECONDS`); Overloaded at the deadline."""
+        ticket = object()
+        self._queue.append(ticket)
+        try:
+            while True:
+                if self._queue[0] is ticket:
+                    worker = self._acquire(deadline, limit, wait=False)
+                    if worker is not None:
+                        return worker
+                if time.monotonic() >= deadline:
+                    with self._lock:
+                        self.stats.overloaded += 1
+                    raise Overloaded(limit)
+                await asyncio.sleep(QUEUE_POLL_SECONDS)
+        finally:
+            self._queue.remove(ticket)
 
     def _spin(self, sparql: str) -> float:
         """How long to poll for this query's answer (`SPIN_SECONDS`)."""

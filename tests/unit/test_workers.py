@@ -167,6 +167,45 @@ def test_the_front_polls_as_long_as_a_query_took_before(pool: WorkerPool) -> Non
     assert pool._spin(slow) == 0.0  # noqa: SLF001
 
 
+def test_queued_async_queries_wait_on_the_loop_in_turn_and_leave_when_cancelled(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the only worker busy, queries of the event loop wait for it in the loop (no thread
+    each: the threads ran out and a query began its deadline only once it had one), first come
+    first served; one whose caller went away never runs (a reviewer's cases)."""
+
+    def no_threads(*_: object, **__: object) -> None:
+        raise AssertionError("a queued query took a thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_threads)
+    pool = WorkerPool(store_dir, workers=1, timeout=30.0)
+    try:
+
+        async def scenario() -> list:
+            runaway = asyncio.ensure_future(pool.query_async(RUNAWAY, timeout=1.0))
+            while pool.stats.busy == 0:
+                await asyncio.sleep(0.01)
+            finished: list[str] = []
+
+            async def cheap(name: str) -> None:
+                await pool.query_async(CHEAP + f" # {name}")
+                finished.append(name)
+
+            gone = asyncio.ensure_future(pool.query_async(CHEAP + " # gone"))
+            waiting = [asyncio.ensure_future(cheap(str(n))) for n in range(3)]
+            await asyncio.sleep(0.2)
+            gone.cancel()
+            with pytest.raises(QueryTimeout):
+                await runaway
+            await asyncio.gather(*waiting)
+            return finished
+
+        assert uvloop.run(scenario()) == ["0", "1", "2"]
+        assert pool.stats.queries == 4  # the runaway and the three: not the one that left
+    finally:
+        pool.close()
+
+
 def test_a_cancelled_async_query_kills_its_worker(pool: WorkerPool) -> None:
     """The request went away: its worker must not come back idle with a late answer pending."""
 
