@@ -156,7 +156,10 @@ def test_the_front_polls_as_long_as_a_query_took_before(pool: WorkerPool) -> Non
     assert pool._spin(CHEAP + " # new") == SPIN_SECONDS  # noqa: SLF001
 
     async def scenario() -> None:
-        await pool.query_async(CHEAP)
+        for _ in range(20):  # (a busy machine may take a cheap query past MAX_SPIN_SECONDS)
+            await pool.query_async(CHEAP)
+            if pool._last_seconds[CHEAP] < MAX_SPIN_SECONDS:  # noqa: SLF001
+                break
         await pool.query_async(slow)
 
     asyncio.run(scenario())

@@ -80,7 +80,10 @@ def create_app(
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["Accept", "Content-Type", "If-None-Match"],
-        expose_headers=["ETag", "Server-Timing", "Saphire-Dataset-Version", "Retry-After"],
+        expose_headers=[
+            *("ETag", "Server-Timing", "Saphire-Dataset-Version", "Retry-After", "Allow"),
+            *("Link", "Content-Location", "Content-Disposition"),  # linked data, dumps
+        ],
         max_age=600,
     )
     app.add_middleware(ObserveMiddleware, metrics=metrics)

@@ -95,7 +95,12 @@ def error_response(
         )
     else:
         body = f"{status} {title}: {detail}\n"
-    return Response(body.encode("utf-8"), status_code=status, media_type=fmt.content_type)
+    return Response(
+        body.encode("utf-8"),
+        status_code=status,
+        media_type=fmt.content_type,
+        headers={"Vary": "Accept"},  # (the format follows Accept)
+    )
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ for everyone. The service's own pages (`/health`, `/metrics`, `/static/`) are no
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from fastapi import Request
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import ServerSettings
 from ..errors import RequestTooLarge, TooManyRequests, URITooLong
-from .errors import domain_error
+from .errors import domain_error, error_response
 
 UNCOUNTED = ("/health", "/metrics", "/static/")
 RETRY_AFTER = 1  # seconds a refused client is asked to wait
@@ -73,6 +74,12 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         s = self.settings
+        if _CONTROL.search(scope["path"]):
+            # Routing's `$` matches before a final newline: /id/region/BE2%0A would be BE2
+            refused = "no resource has a control character in its path"
+            response = error_response(Request(scope), 404, refused)
+            await response(scope, receive, send)
+            return
         if url_bytes(scope) > s.max_url_bytes:
             await self._refuse(scope, receive, send, URITooLong(s.max_url_bytes))
             return
@@ -99,6 +106,9 @@ class RequestLimits:
         if scope["method"] != "GET" and scope["method"] != "HEAD":
             response.headers["Connection"] = "close"  # the unread body is not worth reading
         await response(scope, receive, send)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -20,12 +20,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..catalog import Catalog
-from ..endpoint import Endpoint
+from ..endpoint import Answer, Endpoint
 from ..errors import NotAcceptable
 from ..namespaces import BASE, GRAPH
 from ..negotiate import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, negotiate
 from . import html
 from .deps import get_endpoint
+from .methods import unmodified
 from .lookup import LABELS, Lookup, iri, literal, value
 from .pages import region_report
 
@@ -136,11 +137,8 @@ def router(resolved: Catalog | None) -> APIRouter:
                 body = region_report(lookup, subject, jsonld)
             else:
                 body = resource_page(lookup, subject, jsonld)
-            return Response(body, media_type=HTML.content_type, headers=headers)
-        answer = lookup.graph(describe_query(subject), fmt)
-        return Response(
-            answer.body, media_type=fmt.content_type, headers={**headers, "ETag": answer.etag}
-        )
+            return _page(request, body, headers)
+        return _graph(request, lookup.graph(describe_query(subject), fmt), headers)
 
     @api.get(
         "/ontology{suffix:path}",
@@ -160,13 +158,25 @@ def router(resolved: Catalog | None) -> APIRouter:
             "Cache-Control": "public, max-age=60",
         }
         if fmt is HTML:
-            return Response(ontology_page(lookup), media_type=HTML.content_type, headers=headers)
-        answer = lookup.graph(ontology_query(), fmt)
-        return Response(
-            answer.body, media_type=fmt.content_type, headers={**headers, "ETag": answer.etag}
-        )
+            return _page(request, ontology_page(lookup), headers)
+        return _graph(request, lookup.graph(ontology_query(), fmt), headers)
 
     return api
+
+
+def _page(request: Request, body: str, headers: dict[str, str]) -> Response:
+    """An HTML page (no ETag: it may change with the code; `If-None-Match: *` holds)."""
+    if unmodified(request, None) is not None:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=HTML.content_type, headers=headers)
+
+
+def _graph(request: Request, answer: Answer, headers: dict[str, str]) -> Response:
+    """RDF with its ETag, or 304 when the client has it (RFC 9110 13.1.2)."""
+    headers = {**headers, "ETag": answer.etag}
+    if unmodified(request, answer.etag) is not None:
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, media_type=answer.format.content_type, headers=headers)
 
 
 def _exists(lookup: Lookup, subject: str) -> bool:
@@ -189,7 +199,7 @@ def _not_found(request: Request, subject: str) -> Response:
             f"<p>The graph says nothing about <code>{html.escape(subject)}</code>.</p>"
             '<p>Try the <a href="/regions">index of regions and initiatives</a>.</p>',
         )
-        return Response(body, status_code=404, media_type=HTML.content_type)
+        return Response(body, status_code=404, media_type=HTML.content_type, headers={"Vary": "Accept"})
     return error_response(request, 404, f"the graph says nothing about <{subject}>")
 
 

@@ -65,7 +65,12 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, without_body)
+        finally:
+            if "route" in as_get:
+                scope["route"] = as_get["route"]  # (the metrics' label, read outside)
 
 
 def unmodified(request: Request, etag: str | None, exists: bool = True) -> int | None:

@@ -169,7 +169,7 @@ def record(
         entry = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
             "method": scope["method"],
-            "path": scope["path"],
+            "path": _cut(scope["path"], LOGGED_PATH_CHARS),
             "query_bytes": len(scope.get("query_string", b"")),
             "status": status,
             "ms": round((time.perf_counter() - started) * 1000, 2),
@@ -184,5 +184,12 @@ def record(
 def _header(scope: Scope, name: bytes) -> str | None:
     for k, v in scope.get("headers", []):
         if k == name:
-            return v.decode("latin-1")[:200]
+            return _cut(v.decode("latin-1"), 200)
     return None
+
+
+LOGGED_PATH_CHARS = 1024  # a refused 60 KB URL is not copied whole into every log line
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"…(+{len(text) - limit})"

@@ -1,0 +1,82 @@
+"""/id/… and /ontology in process (TestClient over the fixture world): the HTTP rules that every
+route keeps (conditions, HEAD and its metrics, control characters, Vary on errors, CORS)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from saphire_kg.config import ServerSettings
+from saphire_kg.http import create_app
+from saphire_kg.store import GraphFile, OxigraphStore
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURE = REPO / "tests" / "fixtures" / "queries" / "world.ttl"
+TURTLE = {"accept": "text/turtle"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    files = [GraphFile(p, "https://w3id.org/saphire/graph/" + p.name) for p in sorted((REPO / "ontology").rglob("*.ttl"))]
+    files.append(GraphFile(FIXTURE, "https://w3id.org/saphire/graph/fixture"))
+    store = OxigraphStore.in_memory(files, version="fixture-1")
+    with TestClient(create_app(ServerSettings(), store)) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/id/region/XA1", "/ontology"])
+def test_rdf_of_a_resource_revalidates(client: TestClient, path: str) -> None:
+    first = client.get(path, headers=TURTLE)
+    assert first.status_code == 200
+    for condition in (first.headers["etag"], "W/" + first.headers["etag"], "*"):
+        again = client.get(path, headers={**TURTLE, "if-none-match": condition})
+        assert again.status_code == 304 and again.content == b"", condition
+        assert again.headers["etag"] == first.headers["etag"]
+    assert client.get(path, headers={**TURTLE, "if-none-match": '"other"'}).status_code == 200
+
+
+def test_a_page_without_an_etag_is_unmodified_for_star_only(client: TestClient) -> None:
+    page = {"accept": "text/html"}
+    assert client.get("/id/region/XA1", headers={**page, "if-none-match": "*"}).status_code == 304
+    assert client.get("/id/region/XA1", headers={**page, "if-none-match": '"x"'}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/id/region/XA1%0A", "/id/region/XA1%0D", "/health%0A"])
+def test_a_control_character_in_the_path_names_nothing(client: TestClient, path: str) -> None:
+    """Routing's `$` matches before a final newline: /id/region/XA1%0A had answered as XA1."""
+    r = client.get(path, headers=TURTLE)
+    assert r.status_code == 404
+
+
+def test_negotiated_errors_say_vary_accept(client: TestClient) -> None:
+    for accept in ("text/html", "application/problem+json", "text/turtle"):
+        r = client.get("/id/region/NOPE", headers={"accept": accept})
+        assert r.status_code == 404
+        assert "accept" in r.headers["vary"].lower()
+
+
+def test_head_is_counted_under_its_route(client: TestClient) -> None:
+    for _ in range(3):
+        assert client.head("/id/region/XA1", headers=TURTLE).status_code == 200
+    metrics = client.get("/metrics").text
+    counted = [
+        line for line in metrics.splitlines() if line.startswith("saphire_http_requests_total{method=\"HEAD\"")
+    ]
+    assert counted and all('route="/id/{path:path}"' in line for line in counted), counted
+
+
+def test_browsers_may_read_the_linked_data_headers(client: TestClient) -> None:
+    r = client.get("/id/region/XA1", headers={**TURTLE, "origin": "https://app.example"})
+    exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+    assert {"link", "content-location", "etag"} <= exposed
+    assert "link" in {k.lower() for k in r.headers}
+
+
+def test_the_access_log_cuts_a_long_path(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="saphire_kg.access"):
+        client.get("/" + "a" * 5000)
+    line = next(r.getMessage() for r in caplog.records if r.name == "saphire_kg.access")
+    assert len(line) < 2000 and "(+3977)" in line
