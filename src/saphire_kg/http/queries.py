@@ -78,6 +78,10 @@ def _openapi(p: Any) -> dict[str, Any]:
         "description": p.description,
         "schema": p.openapi_schema(),
     }
+    if not p.required:  # an empty value is no value (what an HTML form sends for "any")
+        entry["description"] = (p.description or "").rstrip(". ") + ". Empty: as if not given."
+        entry["allowEmptyValue"] = True
+        entry["schema"] = {"anyOf": [entry["schema"], {"type": "string", "maxLength": 0}]}
     if p.example is not None:
         entry["example"] = _example(p)
     return entry

@@ -80,3 +80,14 @@ def test_the_access_log_cuts_a_long_path(client: TestClient, caplog: pytest.LogC
         client.get("/" + "a" * 5000)
     line = next(r.getMessage() for r in caplog.records if r.name == "saphire_kg.access")
     assert len(line) < 2000 and "(+3977)" in line
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/problem+json"])
+def test_a_route_parameter_out_of_its_bounds_is_a_422_in_the_service_format(
+    client: TestClient, accept: str
+) -> None:
+    """FastAPI's own validation error had come as its raw JSON (a second reviewer's case)."""
+    r = client.get("/regions", params={"q": "a" * 101}, headers={"accept": accept})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith(accept)
+    assert "q:" in r.text or '"parameter": "q"' in r.text

@@ -122,19 +122,27 @@ def test_a_value_that_matches_nothing_gives_an_empty_answer(client: TestClient, 
     assert r.status_code == 200 and r.json()["results"]["bindings"] == []
 
 
+def _typed(parameter: dict) -> dict:
+    """The schema of a parameter's value (an optional one's also allows the empty string)."""
+    return parameter["schema"].get("anyOf", [parameter["schema"]])[0]
+
+
 def test_the_openapi_schema_types_each_parameter(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     analyses = [path for path in spec["paths"] if path.startswith("/queries/")]
     assert len(analyses) == 22
     params = {p["name"]: p for p in spec["paths"]["/queries/gaps/no-active-membership"]["get"]["parameters"]}
-    assert params["on_date"]["schema"] == {"type": "string", "format": "date"}
+    empty = {"type": "string", "maxLength": 0}  # an optional parameter may be sent empty
+    assert params["on_date"]["schema"] == {"anyOf": [{"type": "string", "format": "date"}, empty]}
+    assert params["on_date"]["allowEmptyValue"] is True
     assert params["on_date"]["example"] == "2019-06-30"
-    assert params["network_only"]["schema"] == {"type": "boolean", "default": False}
+    assert _typed(params["network_only"]) == {"type": "boolean", "default": False}
     score = {p["name"]: p for p in spec["paths"]["/queries/complementarity/score"]["get"]["parameters"]}
     assert score["region_a"]["required"] is True and "pattern" in score["region_a"]["schema"]
+    assert "allowEmptyValue" not in score["region_a"]
     assert score["region_a"]["example"] == "BE2"
     roles = {p["name"]: p for p in spec["paths"]["/queries/complementarity/mentoring-by-role"]["get"]["parameters"]}
-    assert roles["newcomer_role"]["schema"]["enum"] == ["interested", "leading", "observer", "participating"]
+    assert _typed(roles["newcomer_role"])["enum"] == ["interested", "leading", "observer", "participating"]
     themes = {p["name"]: p for p in spec["paths"]["/queries/complementarity/shared-themes"]["get"]["parameters"]}
-    assert themes["min_shared"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}
+    assert _typed(themes["min_shared"]) == {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}
     assert "422" in spec["paths"]["/queries/complementarity/score"]["get"]["responses"]
