@@ -95,3 +95,16 @@ def test_the_index_search_finds_a_region_by_name(browser, shipped_server) -> Non
     link.click()
     WebDriverWait(browser, WAIT).until(ec.url_contains("/id/region/BE2"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Vlaams Gewest"
+
+
+def test_the_query_page_shows_a_construct_asked_for_as_a_table(browser, shipped_server) -> None:
+    """The default format is a table (SPARQL JSON), which a CONSTRUCT cannot be: the page shows
+    its Turtle instead of a 406 (a second reviewer's case)."""
+    browser.get(shipped_server.sparql)
+    wait = WebDriverWait(browser, WAIT)
+    box = wait.until(ec.presence_of_element_located((By.ID, "query")))
+    box.clear()
+    box.send_keys("CONSTRUCT WHERE { ?s a <https://w3id.org/saphire/ontology#Country> } LIMIT 2")
+    browser.find_element(By.CSS_SELECTOR, "#q button[type=submit]").click()
+    wait.until(lambda b: "text/turtle" in b.find_element(By.ID, "status").text)
+    assert "Country" in browser.find_element(By.ID, "raw").text

@@ -57,7 +57,10 @@ function cell(t) {
 }
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const accept = document.getElementById('accept').value;
+  const chosen = document.getElementById('accept').value;
+  // the other kind of answer as a fallback: a table asked for a CONSTRUCT shows its Turtle
+  const graph = chosen === 'text/turtle' || chosen === 'application/ld+json';
+  const accept = chosen + (graph ? ', application/sparql-results+json;q=0.5' : ', text/turtle;q=0.5');
   err.style.display = 'none'; raw.style.display = 'none'; out.replaceChildren(); status.textContent = 'running…';
   const t0 = performance.now();
   let res;
