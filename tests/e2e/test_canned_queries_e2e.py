@@ -196,7 +196,9 @@ def test_the_server_lists_and_documents_every_analysis(server) -> None:
     assert len(routes) == QUERY_COUNT
     for route in routes:
         for p in spec["paths"][route]["get"].get("parameters", []):
-            assert p["schema"]["type"] in ("string", "integer", "number", "boolean"), (route, p)
+            typed = p["schema"].get("anyOf", [p["schema"]])[0]  # (optional: or empty)
+            assert typed["type"] in ("string", "integer", "number", "boolean"), (route, p)
+            assert p["required"] or p["allowEmptyValue"], (route, p)
             assert "example" in p or not p["required"], (route, p)
 
 
