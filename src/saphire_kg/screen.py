@@ -8,13 +8,22 @@ no SPARQL engine can call (not HTTP): the call fails at once, without contacting
 failing silent service yields one empty solution, as the spec says. Only that one token changes,
 so the rest of the query means what it meant. Any other refused SERVICE is an error.
 
-A lexer alone can be fooled where SPARQL's grammar is ambiguous without context: `?a<?b)` can
-lex as an IRI and hide a following keyword, comment or string. `<` is "less than" only inside
-parentheses, after an operand, so when an IRI token stands there (`ambiguous_iri`) and the word
-"service" occurs anywhere after it, rdflib's SPARQL parser reads the (rewritten) query too and
-every SERVICE it finds must be on the allow-list; a query it cannot read is refused rather than
-guessed at. (Every other query is read alike by the lexer and the engine, and its SERVICE calls
-are the lexer's; rdflib, slow and recursive, stays off the path of big queries.) For the same
+A lexer alone can be fooled in two ways, so then rdflib's SPARQL parser reads the (rewritten)
+query too and every SERVICE it finds must be on the allow-list (a query it cannot read is
+refused rather than guessed at):
+
+- where SPARQL's grammar is ambiguous without context: `?a<?b)` can lex as an IRI and hide a
+  following keyword, comment or string. `<` is "less than" only inside parentheses, after an
+  operand, so when an IRI token stands there (`ambiguous_iri`) and the word "service" occurs
+  anywhere after it;
+- where the engine's parser splits what the lexer reads as one word: it needs no boundary
+  between tokens, so `1.SERVICE`, `trueSERVICE` or `ex:.SERVICE` hold the keyword. Any word
+  with "service" in it that is not the keyword itself nor a well-formed prefixed name
+  (`_hides_a_keyword`).
+
+In strings, comments and IRIs the lexer and the engine agree but for the first case, so the
+word "service" there (a FILTER on a string, the sd: namespace) leaves rdflib, slow and
+recursive, off the path of big queries. For the same
 reason nothing the lexer finds decides which answer a query gets: answers are cached by the
 query's exact text.
 """
@@ -176,6 +185,26 @@ def ambiguous_iri(sig: list[Token]) -> int | None:
     return None
 
 
+def _hides_a_keyword(tok: Token) -> bool:
+    """A word with "service" in it that the engine may read as more than one token."""
+    return (
+        tok.kind == "word"
+        and "service" in tok.text.lower()
+        and tok.text.upper() != "SERVICE"
+        and not _PNAME.match(tok.text.rstrip("."))  # (`sd:Service.`: the name, then a '.')
+    )
+
+
+_PN_CHAR = r"[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF]"
+_PN_LOCAL_CHAR = rf"(?:{_PN_CHAR}|:|%[0-9A-Fa-f]{{2}}|{_PN_LOCAL_ESC})"
+_PNAME = re.compile(
+    rf"(?:[A-Za-z\u00C0-\uFFFF](?:(?:{_PN_CHAR}|\.)*{_PN_CHAR})?)?:"  # PN_PREFIX, no end '.'
+    rf"(?:(?:[A-Za-z0-9_:\u00C0-\uFFFF]|%[0-9A-Fa-f]{{2}}|{_PN_LOCAL_ESC})"  # PN_LOCAL's first
+    rf"(?:(?:{_PN_LOCAL_CHAR}|\.)*{_PN_LOCAL_CHAR})?)?\Z"  # ... and the rest, no end '.'
+)
+"""A prefixed name as SPARQL 1.1 writes it (PNAME_NS / PNAME_LN): one token to the engine."""
+
+
 def might_read_slowly(sparql: str) -> bool:
     """Whether screening `sparql` may need rdflib's parser (milliseconds to seconds: run it off
     the event loop); a cheap superset of what `screen` checks."""
@@ -192,7 +221,12 @@ def stray_token(sparql: str) -> tuple[int, str] | None:
         after, previous = previous, tok
         if tok.kind != "punct":
             continue
-        if tok.text == "." and after is not None and after.text == ".":
+        if (
+            tok.text == "."
+            and after is not None
+            and after.text == "."
+            and not sparql[tok.start + 1 : tok.start + 2].isdigit()  # (`.5`: a decimal)
+        ):
             return tok.start, "a second '.' where one ends the triple pattern"
         if tok.text in "([{":
             open_.append(tok)
@@ -234,12 +268,15 @@ def screen(sparql: str, allow: tuple[str, ...] = (), base: str | None = None) ->
         text = text[: call.start] + REFUSED + text[call.end :]
         skipped.append(call.target or "?variable")
     ambiguous = ambiguous_iri(sig)
-    if ambiguous is not None and "service" in sparql[ambiguous:].lower():
+    if (ambiguous is not None and "service" in sparql[ambiguous:].lower()) or any(
+        _hides_a_keyword(t) for t in sig
+    ):
         for target, silent in _parsed_services(text, base):
             if not allowed(target, allow) and not (silent and f"<{target}>" == REFUSED):
                 raise ServiceNotAllowed(target or "?variable", allow)
     has_dataset = any(t.kind == "word" and t.text.upper() == "FROM" for t in sig)
-    return Screened(text, form, has_dataset, sparql.strip(), tuple(calls), tuple(reversed(skipped)))
+    normal = sparql.strip(" \t\r\n")  # (SPARQL's whitespace only: `\xa0` is not)
+    return Screened(text, form, has_dataset, normal, tuple(calls), tuple(reversed(skipped)))
 
 
 def _parsed_services(text: str, base: str | None) -> list[tuple[str | None, bool]]:

@@ -347,8 +347,8 @@ class WorkerPool:
         """
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         started = time.monotonic()
-        worker = self._acquire(started + limit, limit, wait=False)
-        if worker is None:
+        worker = None if self._queue else self._acquire(started + limit, limit, wait=False)
+        if worker is None:  # (behind those already waiting)
             worker = await self._queued(started + limit, limit)
         with self._job(worker, started) as outcome:
             _send_job(
@@ -369,7 +369,8 @@ class WorkerPool:
 
     async def _queued(self, deadline: float, limit: float) -> _Worker:
         """The first idle worker for a query of the event loop that found none, first come first
-        served among them (`QUEUE_POLL_SECONDS`); Overloaded at the deadline."""
+        served among them (`QUEUE_POLL_SECONDS`); Overloaded at the deadline. (Callers of the
+        blocking `query`, in threads, are not in this queue: a remote store's, a follower's.)"""
         ticket = object()
         self._queue.append(ticket)
         try:

@@ -91,6 +91,14 @@ def _hostile(port: int) -> dict[str, str]:
         "in-exists": f"ASK {{ FILTER EXISTS {{ SERVICE <{here}/> {{ ?s ?p ?o }} }} }}",
         "construct": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{here}/> {{ ?s ?p ?o }} }}",
         "from-named": f"SELECT * FROM <{here}/data> WHERE {{ ?s ?p ?o }}",
+        # the engine needs no boundary between tokens (a code reviewer's cases)
+        "after-a-number": f"SELECT * WHERE {{ ?s ?p 1.SERVICE <{here}/> {{ ?a ?b ?c }} }}",
+        "glued-to-a-number": f"SELECT * WHERE {{ ?s ?p 1SERVICE <{here}/> {{ ?a ?b ?c }} }}",
+        "after-true": f"SELECT * WHERE {{ ?s ?p true.SERVICE <{here}/> {{ ?a ?b ?c }} }}",
+        "glued-to-true": f"SELECT * WHERE {{ ?s ?p trueSERVICE <{here}/> {{ ?a ?b ?c }} }}",
+        "after-a-prefix": (
+            f"PREFIX ex: <http://e/> SELECT * WHERE {{ ?s ?p ex:.SERVICE <{here}/> {{ ?a ?b ?c }} }}"
+        ),
     }
 
 

@@ -63,6 +63,8 @@ def test_the_cache_key_is_the_exact_text() -> None:
     """Only the whitespace around a query is dropped: a lexer that misread an escape or an
     ambiguous `<` as the start of a comment would otherwise give two queries one answer."""
     assert screen("  SELECT * WHERE { ?s ?p ?o }\n").normal == "SELECT * WHERE { ?s ?p ?o }"
+    # only SPARQL's whitespace: `\xa0` makes another (invalid) query, not the same one
+    assert screen("\xa0SELECT * WHERE { ?s ?p ?o }").normal != "SELECT * WHERE { ?s ?p ?o }"
     texts = [
         "SELECT *   WHERE {\n  ?s ?p ?o # all\n}",
         "SELECT * WHERE { ?s ?p ?o }",
@@ -87,7 +89,8 @@ def test_escapes_stay_inside_their_token(query: str, token: str) -> None:
 
 
 SERVICE_CASES = [
-    # (query, outcome): "ok" runs as is, "skip" runs with the clause replaced by {}, "refuse" is refused
+    # (query, outcome): "ok" runs as is, "skip" runs with a target no engine can call, "refuse"
+    # is refused, "unreadable" is refused because rdflib cannot check it
     ("SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }", "ok"),
     ("PREFIX wd: <https://query.wikidata.org/> SELECT * { SERVICE wd:sparql { ?s ?p ?o } }", "ok"),
     ("SELECT * { SERVICE <http://allowed.example/any/path> { ?s ?p ?o } }", "ok"),
@@ -105,6 +108,16 @@ SERVICE_CASES = [
     ("SELECT * { ?s <http://x/SERVICE> ?o }", "ok"),
     # the lexer alone reads `<?b)SERVICE:evil#>` as an IRI; the parser check catches it
     ("PREFIX : <http://evil/> SELECT * { ?s ?p ?o FILTER(?a<?b)SERVICE:evil#>\n{} }", "refuse"),
+    # the engine needs no boundary between tokens: each of these holds the keyword (a code
+    # reviewer's cases; Oxigraph called the endpoint for every one)
+    ("SELECT * { ?s ?p 1.SERVICE <http://evil/> { ?a ?b ?c } }", "refuse"),
+    ("SELECT * { ?s ?p 1SERVICE <http://evil/> { ?a ?b ?c } }", "unreadable"),
+    ("SELECT * { ?s ?p true.SERVICE <http://evil/> { ?a ?b ?c } }", "refuse"),
+    ("SELECT * { ?s ?p trueSERVICE <http://evil/> { ?a ?b ?c } }", "unreadable"),
+    ("PREFIX ex: <http://e/> SELECT * { ?s ?p ex:.SERVICE <http://evil/> { ?a ?b ?c } }", "refuse"),
+    # one token to the engine too: nothing to read twice
+    ("PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * { ?s a sd:Service. }", "ok"),
+    ("PREFIX ex: <http://e/> SELECT * { ?s ex:a.SERVICE ?o }", "ok"),
 ]
 
 
@@ -112,6 +125,10 @@ SERVICE_CASES = [
 def test_service_allow_list(query: str, outcome: str) -> None:
     if outcome == "refuse":
         with pytest.raises(ServiceNotAllowed):
+            screen(query, ALLOW)
+        return
+    if outcome == "unreadable":  # rdflib cannot read it: refused, not guessed at
+        with pytest.raises(QuerySyntaxError, match="could not be checked against the allow-list"):
             screen(query, ALLOW)
         return
     screened = screen(query, ALLOW)

@@ -120,6 +120,7 @@ def test_syntax_error_has_line_and_column(store: OxigraphStore) -> None:
         ("SELECT * WHERE { ?s ?p ?o } ) LIMIT 1", (1, 29), "')' closes nothing"),
         # where Oxigraph's own position is right, it stays
         ("SELECT * WHERE { ?s ?p ?o FILTER(?o > ) }", (1, 41), "expected"),
+        ("SELECT * WHERE { ?s ?p ?o . .5 ?p ?o .\n FILTER(?o = ) }", (2, 16), "expected"),
         ("SELECT * WHERE { ?s ?p ?o } }", (1, 29), "expected"),
     ],
 )

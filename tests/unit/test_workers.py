@@ -388,3 +388,28 @@ def test_the_busy_count_returns_to_zero_under_threads_and_the_event_loop(store_d
         assert pool.stats.busy == 0
     finally:
         pool.close()
+
+
+def test_a_query_arriving_while_others_wait_goes_behind_them(store_dir: Path) -> None:
+    """First come, first served: a newcomer does not take the worker freed for the oldest
+    waiting query (a code reviewer's case: #74 was served while #6-#73 waited)."""
+    pool = WorkerPool(store_dir, workers=1, timeout=30.0)
+    try:
+
+        async def scenario() -> list[int]:
+            order: list[int] = []
+
+            async def one(n: int) -> None:
+                await pool.query_async(f"{CHEAP} # {n}")
+                order.append(n)
+
+            tasks = []
+            for n in range(30):  # arriving one by one while the single worker is busy
+                tasks.append(asyncio.ensure_future(one(n)))
+                await asyncio.sleep(0.001)
+            await asyncio.gather(*tasks)
+            return order
+
+        assert uvloop.run(scenario()) == list(range(30))
+    finally:
+        pool.close()
