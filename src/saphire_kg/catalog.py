@@ -129,11 +129,12 @@ class Parameter:
         return Literal(value)
 
     def _integer(self, value: str, today: date | None) -> Node:
-        if not re.fullmatch(r"[+-]?[0-9]{1,18}", value):
+        if not re.fullmatch(r"[+-]?[0-9]+", value):
             raise ParameterError(self.name, "expected an integer", _clip(value))
-        number = int(value)
-        self._in_range(Decimal(number), value)
-        return Literal(number, datatype=XSD.integer)
+        self._in_range(Decimal(value), _clip(value))  # (before its size: "at most 100")
+        if len(value.lstrip("+-").lstrip("0")) > 18:
+            raise ParameterError(self.name, "expected an integer of at most 18 digits", _clip(value))
+        return Literal(int(value), datatype=XSD.integer)
 
     def _decimal(self, value: str, today: date | None) -> Node:
         if not re.fullmatch(r"[+-]?([0-9]{1,18}(\.[0-9]{0,12})?|\.[0-9]{1,12})", value):

@@ -204,6 +204,10 @@ BAD_VALUES = [
     ("string", {"max_length": 10}, "x" * 11, "too long"),
     ("integer", {}, "1; DROP", "integer"),
     ("integer", {"maximum": Decimal(100)}, "101", "at most 100"),
+    # a long number past a bound is out of range, not "not an integer" (a reviewer's case)
+    ("integer", {"maximum": Decimal(100)}, "9" * 23, "at most 100"),
+    ("integer", {"minimum": Decimal(1)}, "-" + "9" * 23, "at least 1"),
+    ("integer", {}, "9" * 23, "at most 18 digits"),
     ("decimal", {}, "1e9", "decimal"),
     ("date", {}, "2024-02-30", "not a date"),
     ("date", {}, "30/06/2024", "YYYY-MM-DD"),
@@ -224,7 +228,7 @@ def test_bad_values_name_the_parameter(kind: str, extra: dict, value: str, words
 
 
 def test_the_value_tables_are_all_collected() -> None:
-    assert (len(GOOD_VALUES), len(BAD_VALUES)) == (16, 16)
+    assert (len(GOOD_VALUES), len(BAD_VALUES)) == (16, 19)
 
 
 def test_bind_applies_defaults_and_refuses_unknown_or_missing_parameters(tmp_path: Path) -> None:
