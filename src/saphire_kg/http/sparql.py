@@ -2,9 +2,9 @@
 
 GET, HEAD and POST (form or `application/sparql-query`) with `default-graph-uri` and
 `named-graph-uri`. Answers carry an ETag (dataset version + query + dataset + format), are
-revalidated with `If-None-Match` without evaluating anything, and say how long they took in
-`Server-Timing`. A GET without a query describes the service: RDF by content negotiation, the
-query page for a browser.
+revalidated with `If-None-Match` without evaluating anything (but `*`, which holds only for an
+answer that exists), and say how long they took in `Server-Timing`. A GET without a query
+describes the service: RDF by content negotiation, the query page for a browser.
 
 `QueryFastPath` answers GET and HEAD queries before FastAPI's routing and dependency solving
 (about half a millisecond a request, as much as a cached answer costs otherwise) with the same
@@ -158,7 +158,7 @@ async def respond(
     status = unmodified(request, prepared.etag, exists=False)
     if status is not None:
         headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
-        return _unmodified(request, status, headers)
+        return _unmodified_response(request, status, headers)
     answer = endpoint.cached(prepared) or await _computed_unless_gone(request, endpoint, prepared)
     if answer is None:
         return Response(status_code=CLIENT_GONE)  # (sent to nobody; the access log has it)
@@ -169,7 +169,7 @@ async def respond(
     )
     status = unmodified(request, prepared.etag)  # `*`: the answer exists
     if status is not None:
-        return _unmodified(request, status, headers)
+        return _unmodified_response(request, status, headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)
 
 
@@ -214,7 +214,7 @@ async def _computed_unless_gone(
             task.cancel()
 
 
-def _unmodified(request: Request, status: int, headers: dict[str, str]) -> Response:
+def _unmodified_response(request: Request, status: int, headers: dict[str, str]) -> Response:
     """304, or 412 (with a body that says why) for a POST whose If-None-Match holds."""
     if status == 304:
         return Response(status_code=304, headers=headers)
