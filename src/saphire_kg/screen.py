@@ -23,9 +23,8 @@ refused rather than guessed at):
 
 In strings, comments and IRIs the lexer and the engine agree but for the first case, so the
 word "service" there (a FILTER on a string, the sd: namespace) leaves rdflib, slow and
-recursive, off the path of big queries. For the same
-reason nothing the lexer finds decides which answer a query gets: answers are cached by the
-query's exact text.
+recursive, off the path of big queries. Since the lexer can be fooled at all, nothing it finds
+decides which answer a query gets: answers are cached by the query's exact text.
 """
 
 from __future__ import annotations

@@ -140,9 +140,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         response.headers.update(exc.headers or {})
         return response
     allow = allowed_methods(request.app, request.url.path)
-    response = error_response(
-        request, 405, f"{request.method} is not a method of {request.url.path}; it takes {', '.join(allow)}"
-    )
+    says = f"{request.method} is not a method of {request.url.path}; it takes {', '.join(allow)}"
+    response = error_response(request, 405, says)
     response.headers["Allow"] = ", ".join(allow)
     return response
 
