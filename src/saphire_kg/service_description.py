@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Dataset as RdfDataset
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
 from .dumps import COMPRESSION, DUMPS, IANA
@@ -27,6 +28,7 @@ RDFLIB_FORMATS = {
     "application/rdf+xml": "xml",
     "application/ld+json": "json-ld",
 }
+_QUAD_FORMATS = ("nquads", "trig")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,14 @@ def _limits_text(limits: Limits) -> str:
 
 
 def serialize(graph: Graph, fmt: Format) -> bytes:
-    """The description in one of negotiate's RDF formats."""
-    out = graph.serialize(format=RDFLIB_FORMATS[fmt.media_type], encoding="utf-8")
+    """The description in one of negotiate's RDF formats; in N-Quads and TriG its triples are
+    in the default graph (rdflib writes those formats from a dataset only: a graph raised)."""
+    name = RDFLIB_FORMATS[fmt.media_type]
+    if name in _QUAD_FORMATS:
+        dataset = RdfDataset()
+        dataset.default_graph += graph
+        for prefix, namespace in graph.namespaces():
+            dataset.bind(prefix, namespace)
+        graph = dataset
+    out = graph.serialize(format=name, encoding="utf-8")
     return out if isinstance(out, bytes) else out.encode("utf-8")

@@ -84,13 +84,34 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _read_body(
+    body: bytes, media_type: str | None, charset: str | None, content_type: str | None
+) -> tuple[list[tuple[str, str]], str | None]:
+    """A query POST's body: the form's parameters, or the query sent directly."""
+    if media_type not in (FORM, SPARQL_QUERY):
+        raise UnsupportedMediaType(content_type)
+    if charset not in (None, "utf-8", "utf8"):
+        raise ProtocolError(f"a SPARQL request body must be UTF-8, not {charset}")
+    if media_type == FORM:
+        try:
+            return _pairs(body, "form body"), None
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("the form body is not valid percent-encoded UTF-8") from exc
+    try:
+        return [], body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("the query body is not valid UTF-8") from exc
+
+
 async def protocol_request(
     request: Request, settings: Annotated[ServerSettings, Depends(get_settings)]
 ) -> ProtocolRequest:
     """Read a SPARQL 1.1 Protocol query request (GET, POST form, POST direct), strictly.
 
     Exactly one `query`; `update` anywhere is refused (read-only); a POST body must be a form or
-    `application/sparql-query` in UTF-8.
+    `application/sparql-query` in UTF-8. A POST with no body and the query (or an update, which
+    is refused) in its URL is read as a GET, whatever its Content-Type says: Blazegraph calls a
+    SERVICE so, and rdflib-endpoint accepts it; there is no body for the type to describe.
     """
     try:
         url_params = _pairs(request.url.query, "query string")
@@ -103,20 +124,10 @@ async def protocol_request(
         body = await _body(request, settings.max_query_bytes)
         if media_type == SPARQL_UPDATE:
             raise UpdateRefused()
-        if media_type not in (FORM, SPARQL_QUERY):
-            raise UnsupportedMediaType(request.headers.get("content-type"))
-        if charset not in (None, "utf-8", "utf8"):
-            raise ProtocolError(f"a SPARQL request body must be UTF-8, not {charset}")
-        if media_type == FORM:
-            try:
-                params += _pairs(body, "form body")
-            except UnicodeDecodeError as exc:
-                raise ProtocolError("the form body is not valid percent-encoded UTF-8") from exc
-        else:
-            try:
-                direct = body.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ProtocolError("the query body is not valid UTF-8") from exc
+        if body or not any(name in ("query", "update") for name, _ in url_params):  # (doc)
+            content_type = request.headers.get("content-type")
+            form, direct = _read_body(body, media_type, charset, content_type)
+            params += form
     if any(name in ("update", "using-graph-uri", "using-named-graph-uri") for name, _ in params):
         raise UpdateRefused()
     queries = [value for name, value in params if name == "query"]
