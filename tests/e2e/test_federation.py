@@ -1,20 +1,27 @@
 """Federation both ways, with real engines and real servers on loopback ports.
 
-Inbound: Comunica (an engine that is not ours, from the npm registry; installed by .ci/run into
-tests/federation/node_modules) evaluates a query that joins a second SPARQL server (a local
-`oxigraph serve`) with our endpoint called through `SERVICE`. Outbound: our endpoint calls an
+Inbound: an engine that is not ours evaluates a query that joins its own data with our endpoint
+called through `SERVICE`, for each engine a federating platform may use, each calling our
+endpoint its own way (the interop matrix in the README): Comunica (from the npm registry,
+installed by .ci/run into tests/federation/node_modules) over a Turtle file on the web, Apache
+Jena ARQ (Debian's package, installed by .ci/run) over a local file, the Oxigraph server, and
+rdflib. Comunica also reads our endpoint as its source and calls a second server from there. Outbound: our endpoint calls an
 allow-listed second server through `SERVICE`; when that server fails, the client gets a 502,
 and when it hangs past the deadline a 504, each naming the service.
 """
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import subprocess
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import rdflib
 
 import httpx
 import pytest
@@ -66,33 +73,149 @@ def ours(tmp_path_factory: pytest.TempPathFactory, remote):
         yield server
 
 
-def comunica(query: str, source: str) -> list[dict[str, str]]:
-    """Rows of `query` as Comunica evaluates it over `source` (a SPARQL endpoint)."""
-    done = subprocess.run(
-        [str(COMUNICA), f"sparql@{source}", "-q", query, "-t", "application/sparql-results+json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def join(endpoint: str) -> str:
+    """The second server's items joined with our labels, ours called through SERVICE."""
+    return f"""
+        SELECT ?code ?item ?ourLabel WHERE {{
+          ?item <http://example.org/wdt/P605> ?code .
+          SERVICE <{endpoint}> {{ ?region <{SPH}nutsCode> ?code ;
+                                     <http://www.w3.org/2004/02/skos/core#prefLabel> ?ourLabel }}
+        }} ORDER BY ?code"""
+
+
+JOINED = [
+    {"code": "BE2", "item": "http://example.org/wd/Q2", "ourLabel": "Vlaams Gewest"},
+    {"code": "FI1D", "item": "http://example.org/wd/Q1", "ourLabel": "Pohjois- ja Itä-Suomi"},
+]
+JENA = Path("/usr/share/java")  # Debian's libapache-jena-java: its jars, and their dependencies
+JENA_JARS = (
+    *("jena-arq", "jena-base", "jena-cmds", "jena-core", "jena-iri", "jena-rdfconnection"),
+    *("jena-dboe-base", "jena-dboe-index", "jena-dboe-storage", "jena-dboe-trans-data"),
+    *("jena-dboe-transaction", "jena-shacl", "jena-shex", "jena-tdb"),
+    *("commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io"),
+    *("commons-lang3", "commons-logging", "dexx.collection", "gson", "guava", "httpclient"),
+    *("httpcore", "jackson-annotations", "jackson-core", "jackson-databind", "jakarta.json-api"),
+    *("jsonld-java", "protobuf", "slf4j-api", "slf4j-nop", "thrift", "titanium-json-ld"),
+)
+
+
+def _rows(done: subprocess.CompletedProcess) -> list[dict[str, str]]:
+    """The rows of an engine's SPARQL JSON results on its standard output."""
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
     return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
 
 
-def test_comunica_joins_a_second_server_with_ours_through_service(remote, ours) -> None:
-    query = f"""
-        SELECT ?code ?item ?ourLabel WHERE {{
-          ?item <http://example.org/wdt/P605> ?code .
-          SERVICE <{ours.sparql}> {{ ?region <{SPH}nutsCode> ?code ;
-                                         <http://www.w3.org/2004/02/skos/core#prefLabel> ?ourLabel }}
-        }} ORDER BY ?code"""
-    rows = comunica(query, remote.base + "/query")
-    assert rows == [
-        {"code": "BE2", "item": "http://example.org/wd/Q2", "ourLabel": "Vlaams Gewest"},
-        {"code": "FI1D", "item": "http://example.org/wd/Q1", "ourLabel": "Pohjois- ja Itä-Suomi"},
-    ]
-    access = [json.loads(line) for line in ours.output().splitlines() if line.startswith("{")]
-    assert any(e.get("path") == "/sparql" and e.get("status") == 200 for e in access)
+def _calls(server, agent: str) -> list[dict]:
+    """Our access log's entries for /sparql from clients whose User-Agent contains `agent`."""
+    entries = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    return [e for e in entries if e.get("path") == "/sparql" and agent in (e.get("agent") or "")]
+
+
+def comunica(query: str, source: str) -> list[dict[str, str]]:
+    """Rows of `query` as Comunica evaluates it over `source` (`sparql@URL`: an endpoint)."""
+    done = subprocess.run(
+        [str(COMUNICA), source, "-q", query, "-t", "application/sparql-results+json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return _rows(done)
+
+
+@pytest.fixture(scope="module")
+def jena_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Jena ARQ's class path. Debian's jena-core moved its copy of Xerces to the package
+    `xerces` but left the message files where the original package had them, so Jena fails to
+    start (`XSSimpleTypeDecl.applyFacets1: internal error`); a copy of them where the moved
+    classes look is put first on the path."""
+    messages = tmp_path_factory.mktemp("jena")
+    prefix = "org/apache/jena/ext/xerces/"
+    with zipfile.ZipFile(JENA / "jena-core.jar") as jar:
+        for name in jar.namelist():
+            if name.startswith(prefix) and name.endswith(".properties"):
+                target = messages / "xerces" / name[len(prefix) :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(jar.read(name))
+    return ":".join([str(messages), *(str(JENA / f"{jar}.jar") for jar in JENA_JARS)])
+
+
+def jena(classpath: str, query: str, data: Path) -> list[dict[str, str]]:
+    """Rows of `query` as Jena ARQ evaluates it over the Turtle file `data`."""
+    query_file = data.with_suffix(".rq")
+    query_file.write_text(query)
+    done = subprocess.run(
+        [
+            *("java", "-cp", classpath, "arq.sparql"),
+            *("--data", str(data), "--query", str(query_file), "--results", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return _rows(done)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {".ttl": "text/turtle"}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def their_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """THEIRS as a Turtle file on a plain web server: its URL (a source no engine can send a
+    query to, so Comunica evaluates the join itself and calls our SERVICE)."""
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "theirs.ttl").write_text(THEIRS)
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/theirs.ttl"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_comunica_joins_a_web_file_with_ours_through_service(their_file: str, ours) -> None:
+    before = len(_calls(ours, "Comunica"))
+    assert comunica(join(ours.sparql), their_file) == JOINED
+    calls = [(e["method"], e["query_bytes"] > 0, e["status"]) for e in _calls(ours, "Comunica")]
+    # It reads our service description first (in N-Quads, its first choice: that was a 500),
+    # then sends the query (by POST, being long).
+    assert calls[before:] == [("GET", False, 200), ("POST", False, 200)]
+
+
+def test_jena_arq_joins_its_data_with_ours_through_service(
+    ours, jena_classpath: str, tmp_path: Path
+) -> None:
+    theirs = tmp_path / "theirs.ttl"
+    theirs.write_text(THEIRS)
+    assert jena(jena_classpath, join(ours.sparql), theirs) == JOINED
+    assert [e["status"] for e in _calls(ours, "Java-http-client")][-1:] == [200]
+
+
+def test_the_oxigraph_server_joins_its_data_with_ours_through_service(remote, ours) -> None:
+    r = httpx.get(
+        remote.base + "/query",
+        params={"query": join(ours.sparql)},
+        headers={"accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+    assert rows == JOINED
+    assert [e["status"] for e in _calls(ours, "Oxigraph")][-1:] == [200]
+
+
+def test_rdflib_joins_its_data_with_ours_through_service(ours) -> None:
+    graph = rdflib.Graph().parse(data=THEIRS, format="turtle")
+    solutions = graph.query(join(ours.sparql))
+    rows = [{str(k): str(v) for k, v in row.asdict().items()} for row in solutions]
+    assert rows == JOINED
+    assert [e["status"] for e in _calls(ours, "rdflib")][-1:] == [200]
 
 
 def test_comunica_with_our_endpoint_as_its_source(ours, remote) -> None:
@@ -103,7 +226,7 @@ def test_comunica_with_our_endpoint_as_its_source(ours, remote) -> None:
           SERVICE <{remote.base}/query> {{ ?item <http://example.org/wdt/P605> ?code ;
                                                 <http://example.org/label> ?theirLabel }}
         }} ORDER BY ?code"""
-    assert comunica(query, ours.sparql) == [
+    assert comunica(query, f"sparql@{ours.sparql}") == [
         {"code": "BE2", "theirLabel": "Flemish Region"},
         {"code": "FI1D", "theirLabel": "Northern and Eastern Finland"},
     ]
