@@ -222,7 +222,7 @@ class Endpoint:
 
     def cached(self, prepared: Prepared) -> Answer | None:
         """The answer if the cache holds it (no blocking: callable on an event loop)."""
-        body = self.cache.get(prepared.key)
+        body = None if prepared.screened.volatile else self.cache.get(prepared.key)
         if body is None:
             return None
         return Answer(prepared.format, body, prepared.etag, prepared.version, True, 0.0)
@@ -233,8 +233,9 @@ class Endpoint:
         return found if found is not None else self.compute(prepared)
 
     def compute(self, prepared: Prepared) -> Answer:
-        """The answer from an identical request already running, or else from the store (blocks)."""
-        if self.cache.entries <= 0:
+        """The answer from an identical request already running, or else from the store (blocks);
+        a volatile query's always from the store."""
+        if self.cache.entries <= 0 or prepared.screened.volatile:
             return self._evaluate(prepared)
         flight, leader = self._flight(prepared.key)
         if not leader:  # the same query is being answered: wait for it rather than run it twice
@@ -255,7 +256,7 @@ class Endpoint:
         query_async = getattr(self.store, "query_async", None)
         if query_async is None:
             return await asyncio.to_thread(self.compute, prepared)
-        if self.cache.entries <= 0:
+        if self.cache.entries <= 0 or prepared.screened.volatile:
             return await self._evaluate_async(prepared, query_async)
         flight, leader = self._flight(prepared.key)
         if not leader:
@@ -331,7 +332,7 @@ class Endpoint:
 
     def _answered(self, prepared: Prepared, body: bytes, started: float) -> Answer:
         seconds = time.perf_counter() - started
-        if self.store.version == prepared.version:
+        if self.store.version == prepared.version and not prepared.screened.volatile:
             self.cache.put(prepared.key, body)
         return Answer(prepared.format, body, prepared.etag, prepared.version, False, seconds)
 

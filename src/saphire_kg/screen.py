@@ -25,6 +25,10 @@ In strings, comments and IRIs the lexer and the engine agree but for the first c
 word "service" there (a FILTER on a string, the sd: namespace) leaves rdflib, slow and
 recursive, off the path of big queries. Since the lexer can be fooled at all, nothing it finds
 decides which answer a query gets: answers are cached by the query's exact text.
+
+A query is `volatile` when its answer may change while the dataset does not: it calls NOW(),
+RAND(), UUID() or STRUUID(), or an endpoint whose data is not ours. Its answer is not cached.
+Where the lexer may be fooled, it errs towards volatile.
 """
 
 from __future__ import annotations
@@ -90,10 +94,34 @@ class Screened:
     normal: str  # the text without the whitespace around it: equal only for equal queries
     services: tuple[ServiceCall, ...] = ()
     skipped: tuple[str, ...] = ()  # SERVICE SILENT targets replaced by {} (not on the allow-list)
+    volatile: bool = False  # its answer may change while the dataset does not (`volatile`, SERVICE)
 
     @property
     def returns_graph(self) -> bool:
         return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+VOLATILE_FUNCTIONS = ("NOW", "RAND", "UUID", "STRUUID")
+"""The functions whose value differs from one evaluation to the next (SPARQL 1.1, 17.4)."""
+
+
+_VOLATILE_CALL = re.compile(r"(?i)(?:NOW|RAND|UUID)\s*\(")
+
+
+def volatile(sparql: str, sig: list[Token], ambiguous: int | None) -> bool:
+    """Whether the query calls a function of `VOLATILE_FUNCTIONS`. A word that ends with such a
+    name counts (`1.NOW(`: the engine needs no boundary before it), and after an ambiguous `<`
+    (`ambiguous_iri`, at that offset) any such name before `(` in the text."""
+    if ambiguous is not None and _VOLATILE_CALL.search(sparql, ambiguous):
+        return True
+    return any(
+        tok.kind == "word"
+        and ":" not in tok.text
+        and tok.text.upper().endswith(VOLATILE_FUNCTIONS)
+        and i + 1 < len(sig)
+        and sig[i + 1].text == "("
+        for i, tok in enumerate(sig)
+    )
 
 
 def allowed(target: str | None, allow: tuple[str, ...]) -> bool:
@@ -266,16 +294,28 @@ def screen(sparql: str, allow: tuple[str, ...] = (), base: str | None = None) ->
             raise ServiceNotAllowed(call.target or "?variable", allow)
         text = text[: call.start] + REFUSED + text[call.end :]
         skipped.append(call.target or "?variable")
+    remote = len(calls) > len(skipped)  # an endpoint is called: its data is not ours
     ambiguous = ambiguous_iri(sig)
     if (ambiguous is not None and "service" in sparql[ambiguous:].lower()) or any(
         _hides_a_keyword(t) for t in sig
     ):
         for target, silent in _parsed_services(text, base):
-            if not allowed(target, allow) and not (silent and f"<{target}>" == REFUSED):
+            if silent and f"<{target}>" == REFUSED:
+                continue
+            if not allowed(target, allow):
                 raise ServiceNotAllowed(target or "?variable", allow)
+            remote = True
     has_dataset = any(t.kind == "word" and t.text.upper() == "FROM" for t in sig)
     normal = sparql.strip(" \t\r\n")  # (SPARQL's whitespace only: `\xa0` is not)
-    return Screened(text, form, has_dataset, normal, tuple(calls), tuple(reversed(skipped)))
+    return Screened(
+        text,
+        form,
+        has_dataset,
+        normal,
+        tuple(calls),
+        tuple(reversed(skipped)),
+        remote or volatile(sparql, sig, ambiguous),
+    )
 
 
 def _parsed_services(text: str, base: str | None) -> list[tuple[str | None, bool]]:

@@ -251,3 +251,31 @@ def test_an_ambiguous_less_than_is_parsed_again() -> None:
     sig = [t for t in tokenize("SELECT * { ?s ?p ?a FILTER(?a<?b)#> }") if t.kind != "ws"]
     assert ambiguous_iri(sig) == sig[9].start and sig[9].text == "<?b)#>"
     assert ambiguous_iri([t for t in tokenize("SELECT * { ?s <p> ?o }") if t.kind != "ws"]) is None
+
+
+VOLATILE_CASES = [
+    ("SELECT (NOW() AS ?t) {}", True),
+    ("select (struuid () AS ?u) {}", True),
+    ("SELECT ?s { ?s ?p ?o } ORDER BY rand # a comment\n ()", True),
+    ("SELECT (UUID() AS ?u) {}", True),
+    ("SELECT ?x { BIND(1+RAND() AS ?x) }", True),
+    ("SELECT * { ?s ?p ?o . FILTER(?o < NOW()) }", True),
+    ("SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }", True),
+    # a hidden keyword the engine reads (its target allowed): found by the second reading
+    ("SELECT * { ?s ?p 1.SERVICE <http://allowed.example/x> { ?a ?b ?c } }", True),
+    ("SELECT * { ?s ?p 'NOW()' }", False),
+    ("SELECT * { ?s <http://x/rand()> ?o }", False),
+    ("PREFIX ex: <http://x/> SELECT (ex:now() AS ?t) {}", False),
+    ("SELECT ?now ?rand { ?now ?rand ?uuid }", False),
+    ("SELECT * { SERVICE SILENT <http://evil/> { ?s ?p ?o } }", False),  # never called
+    ("SELECT * { ?s ?p ?o } # NOW()", False),
+    # the lexer reads `<?b||NOW()>` as an IRI; the engine, as a call
+    ("SELECT * { ?s ?p ?a FILTER(?a<?b||NOW()>?a) }", True),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), VOLATILE_CASES)
+def test_a_query_whose_answer_may_change_while_the_dataset_does_not_is_volatile(
+    query: str, expected: bool
+) -> None:
+    assert screen(query, ALLOW).volatile is expected

@@ -3,7 +3,9 @@
 GET, HEAD and POST (form or `application/sparql-query`) with `default-graph-uri` and
 `named-graph-uri`. Answers carry an ETag (dataset version + query + dataset + format), are
 revalidated with `If-None-Match` without evaluating anything (but `*`, which holds only for an
-answer that exists), and say how long they took in `Server-Timing`. A GET without a query
+answer that exists), and say how long they took in `Server-Timing`. A volatile query's answer
+(NOW(), RAND(), UUID(), STRUUID(), or a SERVICE call: `screen.volatile`) is evaluated every
+time and sent with `Cache-Control: no-store` and no ETag. A GET without a query
 describes the service: RDF by content negotiation, the query page for a browser.
 
 `QueryFastPath` answers GET and HEAD queries before FastAPI's routing and dependency solving
@@ -154,8 +156,13 @@ async def respond(
 ) -> Response:
     """The answer to a prepared query (`started`: when reading the request began)."""
     prepare_ms = (time.perf_counter() - started) * 1000
-    headers = _cache_headers(settings, prepared.etag, prepared.version)
-    status = unmodified(request, prepared.etag, exists=False)
+    etag = None if prepared.screened.volatile else prepared.etag  # (the next answer may differ)
+    if etag is None:
+        headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+        headers["Saphire-Dataset-Version"] = prepared.version
+    else:
+        headers = _cache_headers(settings, etag, prepared.version)
+    status = unmodified(request, etag, exists=False)
     if status is not None:
         headers["Server-Timing"] = f"prepare;dur={prepare_ms:.2f}, cache;desc=revalidated"
         return _unmodified_response(request, status, headers)
@@ -167,10 +174,11 @@ async def respond(
         if answer.cached
         else f"exec;dur={answer.seconds * 1000:.2f}, cache;desc=miss"
     )
-    status = unmodified(request, prepared.etag)  # `*`: the answer exists
+    status = unmodified(request, etag)  # `*`: the answer exists
     if status is not None:
         return _unmodified_response(request, status, headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
 
 
 WATCH_AFTER_SECONDS = 0.02

@@ -237,6 +237,25 @@ def test_etag_revalidation_and_cache(client: TestClient) -> None:
     assert csv.status_code == 200  # another format, another ETag
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_volatile_answer_is_computed_each_time_and_never_validated(
+    client: TestClient, method: str
+) -> None:
+    """STRUUID(), NOW(), RAND(), UUID() or a SERVICE call: the next answer may differ though the
+    dataset did not (the same UUID came back from the cache)."""
+    query = "SELECT (STRUUID() AS ?u) (NOW() AS ?t) {}"
+    send = {"params": {"query": query}} if method == "get" else {"data": {"query": query}}
+    answers = [getattr(client, method)("/sparql", **send) for _ in range(3)]
+    uuids = {r.json()["results"]["bindings"][0]["u"]["value"] for r in answers}
+    assert len(uuids) == 3
+    for r in answers:
+        assert r.status_code == 200 and "etag" not in r.headers
+        assert r.headers["cache-control"] == "no-store"
+        assert "cache;desc=miss" in r.headers["server-timing"]
+    revalidated = getattr(client, method)("/sparql", headers={"if-none-match": '"x", *'}, **send)
+    assert revalidated.status_code == (304 if method == "get" else 412)  # `*`: one exists
+
+
 @pytest.mark.parametrize(
     "template",
     [
