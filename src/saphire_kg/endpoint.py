@@ -34,6 +34,7 @@ from .errors import (
     ResultTooLarge,
     ServiceFailed,
     ServiceTimeout,
+    UnsupportedFunction,
 )
 from .namespaces import BASE, GRAPH
 from .negotiate import GRAPHS, RESULTS, SPARQL_JSON, Format, negotiate
@@ -95,7 +96,7 @@ class _Flight:
     error: QueryError | None = None
 
 
-_SHARED = (QuerySyntaxError, QueryTimeout, ResultTooLarge, QueryFailed)
+_SHARED = (QuerySyntaxError, QueryTimeout, ResultTooLarge, QueryFailed, UnsupportedFunction)
 """Errors of the query itself, which an identical request would meet again (not an overloaded
 pool, a worker's death or a cancelled caller: the request that meets one of those runs anew)."""
 

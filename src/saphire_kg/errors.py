@@ -160,6 +160,17 @@ class QuerySyntaxError(QueryError):
         super().__init__(f"syntax error at {where}{message}" if where else f"syntax error: {message}")
 
 
+class UnsupportedFunction(QueryError):
+    """The query calls a function the engine does not have (an extension of another engine)."""
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+        super().__init__(
+            f"the function <{function}> is not supported by this service's engine (Oxigraph: "
+            "the functions of SPARQL 1.1 and part of GeoSPARQL's)"
+        )
+
+
 class QueryRefused(QueryError):
     """The query is valid SPARQL but this service does not run it."""
 

@@ -31,6 +31,7 @@ from .errors import (
     QueryTimeout,
     ResultTooLarge,
     StoreUnavailable,
+    UnsupportedFunction,
 )
 from .namespaces import BASE, PREFIXES
 from .screen import names_dataset, stray_token
@@ -213,11 +214,20 @@ class OxigraphStore:
             raise
         except SyntaxError as exc:
             raise syntax_error(str(exc), sparql) from exc
+        except RuntimeError as exc:
+            unsupported = _UNSUPPORTED_FUNCTION.fullmatch(str(exc))
+            if unsupported is None:
+                raise
+            raise UnsupportedFunction(unsupported.group(1)) from exc
         except OSError as exc:
             raise QueryFailed(f"the query could not be evaluated: {_no_paths(str(exc))}") from exc
 
     def close(self) -> None:
         del self._store
+
+
+_UNSUPPORTED_FUNCTION = re.compile(r"The custom function <(.*)> is not supported")
+"""pyoxigraph's RuntimeError for a call of a function it does not have."""
 
 
 def _write_triples(

@@ -51,6 +51,7 @@ from .errors import (
     ResultTooLarge,
     SaphireError,
     StoreUnavailable,
+    UnsupportedFunction,
 )
 from .store import OxigraphStore, read_manifest
 
@@ -154,6 +155,8 @@ def _worker_main(
             reply = ("failed_query", str(exc))
         except ProtocolError as exc:
             reply = ("protocol", str(exc))
+        except UnsupportedFunction as exc:
+            reply = ("unsupported", exc.function)
         except Exception as exc:  # noqa: BLE001 — the worker's outermost boundary: report, keep serving
             reply = ("internal", f"{type(exc).__name__}: {exc}")
         else:
@@ -734,5 +737,7 @@ def _error(reply: tuple) -> SaphireError:
         return QueryFailed(reply[1])
     if kind == "protocol":
         return ProtocolError(reply[1])
+    if kind == "unsupported":
+        return UnsupportedFunction(reply[1])
     log.error("query worker error: %s", reply[1])
     return QueryFailed("the query could not be evaluated (an internal error, logged on the server)")

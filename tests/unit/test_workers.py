@@ -19,6 +19,7 @@ from saphire_kg.errors import (
     QueryTimeout,
     ResultTooLarge,
     StoreUnavailable,
+    UnsupportedFunction,
 )
 from saphire_kg.store import OxigraphStore
 from saphire_kg.workers import MAX_SPIN_SECONDS, SPIN_SECONDS, WorkerPool
@@ -67,6 +68,13 @@ def test_errors_come_back_as_themselves(pool: WorkerPool) -> None:
         pool.query("SELECT * { ?s ?p ?o }")
     media_type, body = pool.query("SELECT * { ?s ?p ?o }", limited=False)  # the service's own
     assert len(json.loads(body)["results"]["bindings"]) > 40
+
+
+def test_a_function_the_engine_lacks_is_named(pool: WorkerPool) -> None:
+    """(It was an internal error: a 500 with the cause only in the log.)"""
+    with pytest.raises(UnsupportedFunction, match="<http://example.org/f> is not supported"):
+        pool.query("SELECT (<http://example.org/f>(1) AS ?x) {}")
+    assert pool.query(CHEAP)[0]  # the worker goes on
 
 
 def test_a_graph_iri_the_engine_refuses_is_a_protocol_error(pool: WorkerPool) -> None:

@@ -38,6 +38,7 @@ from ..errors import (
     Unauthorized,
     UnknownDump,
     URITooLong,
+    UnsupportedFunction,
     UnsupportedMediaType,
     UpdateRefused,
 )
@@ -59,6 +60,7 @@ STATUS: list[tuple[type[SaphireError], int]] = [
     (NotAcceptable, 406),
     (ProtocolError, 400),
     (QuerySyntaxError, 400),
+    (UnsupportedFunction, 400),
     (UpdateRefused, 403),
     (ServiceNotAllowed, 403),
     (QueryRefused, 403),
@@ -72,7 +74,9 @@ STATUS: list[tuple[type[SaphireError], int]] = [
     (QueryError, 500),
     (SaphireError, 500),
 ]
-RETRY_AFTER = {QueryTimeout: "10", Overloaded: "2", StoreUnavailable: "5", TooManyRequests: "1"}
+# Not for QueryTimeout: the same query would run out of time again, and a client that retries
+# on Retry-After would keep a worker busy for the whole limit each time.
+RETRY_AFTER = {Overloaded: "2", StoreUnavailable: "5", TooManyRequests: "1"}
 
 
 def status_of(exc: SaphireError) -> int:

@@ -172,6 +172,14 @@ def test_bad_requests(client: TestClient, method: str, kwargs: dict, status: int
         assert "Traceback" not in r.text and str(Path(__file__).resolve().parents[3]) not in r.text
 
 
+def test_a_function_the_engine_lacks_is_a_400_naming_it(client: TestClient) -> None:
+    geof = "http://www.opengis.net/def/function/geosparql/"
+    query = f"PREFIX geof: <{geof}> SELECT (geof:nosuchfunction(1) AS ?x) {{}}"
+    r = client.get("/sparql", params={"query": query})
+    assert r.status_code == 400, r.text
+    assert f"<{geof}nosuchfunction> is not supported" in r.text
+
+
 def test_update_refusal_explains_read_only(client: TestClient) -> None:
     r = client.post(
         "/sparql", content="CLEAR ALL", headers={"content-type": "application/sparql-update"}
