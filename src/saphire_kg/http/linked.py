@@ -5,8 +5,9 @@ is chosen by `Accept` (table `RESOURCE`: Turtle first, for a client that accepts
 by a file extension for links that people paste (`.ttl`, `.jsonld`, `.nt`, `.rdf`, `.html`).
 Answers say `Vary: Accept` and list their alternates in `Link` headers; the HTML embeds the
 same description as JSON-LD. The description is the resource's own statements (with the blank
-nodes they point at) and the statements that point at it. An IRI the graph does not mention
-is a 404. An observatory region's HTML is its regional report (pages.region_report).
+nodes they point at) and the statements that point at it: all of them in RDF (within the
+service's result limit, else its error), the first `INCOMING_LIMIT` in HTML, which says how
+many there are and links to the RDF for the rest. An IRI the graph does not mention is a 404. An observatory region's HTML is its regional report (pages.region_report).
 
 `/ontology` serves the ontology (its file and components) and documents its classes and
 properties in HTML, one anchor per term, so `…/ontology#Region` lands on its entry.
@@ -39,19 +40,21 @@ EXTENSIONS: dict[str, Format] = {
     "rdf": RDF_XML,
     "html": HTML,
 }
-INCOMING_LIMIT = 1000
+INCOMING_LIMIT = 1000  # statements pointing at a resource that its HTML page shows
 ONTOLOGY_GRAPHS = (str(GRAPH["ontology/saphire.ttl"]), str(GRAPH["ontology/components/"]))
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _OWL = "http://www.w3.org/2002/07/owl#"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
-def describe_query(resource: str) -> str:
+def describe_query(resource: str, incoming: int | None = None) -> str:
+    """The resource's description; with `incoming`, only that many statements pointing at it."""
     r = iri(resource)
+    limit = "" if incoming is None else f" LIMIT {incoming}"
     return (
         f"CONSTRUCT {{ {r} ?p ?o . ?o ?bp ?bo . ?s ?q {r} }} WHERE {{ "
         f"{{ {r} ?p ?o . OPTIONAL {{ ?o ?bp ?bo FILTER(isBlank(?o)) }} }} UNION "
-        f"{{ SELECT ?s ?q WHERE {{ ?s ?q {r} }} LIMIT {INCOMING_LIMIT} }} }}"
+        f"{{ SELECT ?s ?q WHERE {{ ?s ?q {r} }}{limit} }} }}"
     )
 
 
@@ -130,7 +133,7 @@ def router(resolved: Catalog | None) -> APIRouter:
             "Cache-Control": "public, max-age=60",
         }
         if fmt is HTML:
-            jsonld = lookup.graph(describe_query(subject), JSON_LD).body.decode("utf-8")
+            jsonld = lookup.graph(describe_query(subject, INCOMING_LIMIT), JSON_LD).body.decode()
             if stem.startswith("region/") and lookup.ask(
                 f"ASK {{ {iri(subject)} a <{BASE}ontology#ObservatoryRegion> }}"
             ):
@@ -214,9 +217,15 @@ def resource_page(lookup: Lookup, subject: str, jsonld: str) -> str:
         "GROUP BY ?p ?o ORDER BY ?p ?o"
     )
     incoming = lookup.select(
-        f"SELECT ?s ?p (SAMPLE(?l) AS ?sLabel) WHERE {{ {{ SELECT ?s ?p WHERE {{ ?s ?p {s} }} LIMIT {INCOMING_LIMIT} }} "
+        f"SELECT ?s ?p (SAMPLE(?l) AS ?sLabel) WHERE {{ {{ SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {s} }} LIMIT {INCOMING_LIMIT} }} "
         f"OPTIONAL {{ ?s {LABELS} ?l }} }} GROUP BY ?s ?p ORDER BY ?p ?s"
     )
+    total = len(incoming)
+    if total == INCOMING_LIMIT:  # (perhaps more)
+        counted = lookup.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {s} }} }}"
+        )
+        total = int(value(counted[0], "n"))
     title = _title(subject, out)
     types = [
         html.term(r["o"], value(r, "oLabel") or None) for r in out if value(r, "p") == RDF_TYPE
@@ -231,14 +240,23 @@ def resource_page(lookup: Lookup, subject: str, jsonld: str) -> str:
         + html.formats_line("/" + subject[len(BASE) :])
         + "<h2>Statements</h2>"
         + html.table(["property", "value"], rows)
-        + (
-            f"<h2>Referenced by ({len(back)})</h2>" + html.table(["subject", "property"], back)
-            if back
-            else ""
-        )
+        + (_referenced_by(subject, back, total) if back else "")
     )
     return html.page(
         title, body, head=f'<script type="application/ld+json">{html.json_script(jsonld)}</script>'
+    )
+
+
+def _referenced_by(subject: str, back: list[tuple[str, str]], total: int) -> str:
+    """The statements pointing at the resource; when not all are shown, says so and where."""
+    if total <= len(back):
+        return f"<h2>Referenced by ({total:,})</h2>" + html.table(["subject", "property"], back)
+    path = html.escape("/" + subject[len(BASE) :])
+    return (
+        f"<h2>Referenced by ({total:,})</h2>"
+        f'<p class="muted">The first {len(back):,} are shown; all {total:,} are in its '
+        f'<a href="{path}.ttl">Turtle</a> and <a href="{path}.nt">N-Triples</a> descriptions.</p>'
+        + html.table(["subject", "property"], back)
     )
 
 

@@ -4,6 +4,7 @@ route keeps (conditions, HEAD and its metrics, control characters, Vary on error
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from saphire_kg.config import ServerSettings
 from saphire_kg.http import create_app
 from saphire_kg.store import GraphFile, OxigraphStore
+from tests.stores import write_test_store
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "queries" / "world.ttl"
@@ -91,3 +93,23 @@ def test_a_route_parameter_out_of_its_bounds_is_a_422_in_the_service_format(
     assert r.status_code == 422
     assert r.headers["content-type"].startswith(accept)
     assert "q:" in r.text or '"parameter": "q"' in r.text
+
+
+def test_a_resource_referenced_more_than_a_page_shows_says_how_much_more(monkeypatch) -> None:
+    """Its HTML shows the first INCOMING_LIMIT statements and the total; its RDF has them all
+    (both had cut at 1,000 without a word: 2,017 point at the NUTS source)."""
+    from saphire_kg.http import linked
+
+    source = "https://w3id.org/saphire/id/source/s1"
+    world = "".join(
+        f"<https://w3id.org/saphire/id/region/R{i}> <http://purl.org/dc/terms/source> <{source}> .\n"
+        for i in range(5)
+    ) + f'<{source}> <http://www.w3.org/2000/01/rdf-schema#label> "a source" .\n'
+    store = OxigraphStore(write_test_store(Path(tempfile.mkdtemp()), {"http://example.org/g": world}))
+    monkeypatch.setattr(linked, "INCOMING_LIMIT", 3)
+    with TestClient(create_app(ServerSettings(), store)) as c:
+        page = c.get("/id/source/s1", headers={"accept": "text/html"}).text
+        assert "Referenced by (5)</h2>" in page and "The first 3 are shown; all 5" in page
+        assert page.count('href="/id/region/R') == 3
+        rdf = c.get("/id/source/s1.nt").text
+        assert rdf.count(f"<{source}> .") == 5
