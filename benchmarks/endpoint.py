@@ -17,7 +17,8 @@ background load hits all alike) and throughput (4 concurrent clients), and the r
 uncached / Oxigraph (target <= 1.2) and Oxigraph / ours cached (target >= 10). It measures with two
 clients, each in its own table: a raw-socket HTTP/1.1 client (tens of microseconds a request:
 the servers' own figures) and httpx (what a Python program sees; its half a millisecond a
-request compresses every ratio of a cheap query towards 1). Each request of the mix is also
+request compresses every ratio of a cheap query towards 1). Both ask for the identity encoding,
+as Oxigraph answers; then what gzip costs and saves on two of ours is measured apart. Each request of the mix is also
 sent to the floor, a bare uvicorn app answering a constant body: the least any Python ASGI
 server can take per request, so Oxigraph / floor bounds the cached ratio of each query. Then
 the runaway case: a cross product sent to ours (timeout `--timeout` s) must come back 503 within timeout + 1 s,
@@ -133,10 +134,12 @@ class RawClient:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = self.sock.makefile("rb")
 
-    def get(self, query: str, accept: str) -> tuple[int, bytes]:
+    def get(self, query: str, accept: str, encoding: str | None = None) -> tuple[int, bytes]:
+        """Status and body as sent (`encoding`: an Accept-Encoding; the body stays encoded)."""
         target = self.path + "?" + urllib.parse.urlencode({"query": query})
+        extra = f"Accept-Encoding: {encoding}\r\n" if encoding else ""
         self.sock.sendall(
-            f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: {accept}\r\n\r\n".encode()
+            f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: {accept}\r\n{extra}\r\n".encode()
         )
         status = int(self.reader.readline().split()[1])
         length, chunked = 0, False
@@ -170,7 +173,8 @@ class HttpxClient:
         self.client = httpx.Client(timeout=60)
 
     def get(self, query: str, accept: str) -> tuple[int, bytes]:
-        r = self.client.get(self.url, params={"query": query}, headers={"accept": accept})
+        headers = {"accept": accept, "accept-encoding": "identity"}  # (as Oxigraph answers)
+        r = self.client.get(self.url, params={"query": query}, headers=headers)
         return r.status_code, r.content
 
     def close(self) -> None:
@@ -329,6 +333,37 @@ def cheap_while(url: str, running: Callable[[], bool]) -> list[float]:
     return found
 
 
+GZIP_QUERIES = ("memberships", "all observations (CSV)")
+
+
+def run_gzip(ours: str, cached: str, repeat: int) -> None:
+    """What gzip costs and saves on two answers (ours only: Oxigraph compresses nothing): bytes
+    sent and median latency with and without `Accept-Encoding: gzip`, raw-socket client."""
+    print()
+    print("gzip (ours; raw-socket client, the body left compressed):")
+    for name in GZIP_QUERIES:
+        query, accept = MIX[name], ACCEPT.get(name, "application/sparql-results+json")
+        for label, url in (("uncached", ours), ("cached", cached)):
+            client = RawClient(url)
+            try:
+                figures = []
+                for encoding in (None, "gzip"):
+                    _, body = client.get(query, accept, encoding)
+                    times = []
+                    for _ in range(repeat):
+                        started = time.perf_counter()
+                        client.get(query, accept, encoding)
+                        times.append(time.perf_counter() - started)
+                    figures.append((len(body), statistics.median(times)))
+            finally:
+                client.close()
+            (plain, t_plain), (packed, t_packed) = figures
+            print(
+                f"  {name:26} {label:8}: {plain:9d} -> {packed:8d} bytes ({plain / packed:4.1f}x); "
+                f"median {ms(t_plain).strip()} -> {ms(t_packed).strip()} ms"
+            )
+
+
 def run_runaway(url: str, timeout: float) -> None:
     """The runaway query against ours; the cheap query's latency over `timeout` seconds before it
     (idle) and while it runs (busy): equal windows, so background load weighs on both alike."""
@@ -427,6 +462,7 @@ def main() -> None:
             for kind in kinds:
                 for block in args.block:
                     run_mix(kind, ours, cached, oxigraph, floor, args.repeat, block)
+            run_gzip(ours, cached, args.repeat)
         with saphire_server(
             root, "--timeout", str(args.timeout), env={"SAPHIRE_CACHE_ENTRIES": "0"}
         ) as limited:

@@ -24,6 +24,7 @@ from ..reload import Reloader, ReloadState
 from ..store import Store
 from . import admin, errors, linked, meta, pages, queries, sparql
 from . import dumps as dump_routes
+from .compress import Compress
 from .limits import ClientSlots, RequestLimits
 from .methods import HeadAsGet
 from .observe import Metrics, ObserveMiddleware
@@ -87,7 +88,8 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(ObserveMiddleware, metrics=metrics)
-    app.add_middleware(sparql.CachedAnswerLane)  # outermost: it answers for all of the above
+    app.add_middleware(sparql.CachedAnswerLane)  # it answers for all of the above
+    app.add_middleware(Compress)  # outermost: the lane's answers are compressed too
     return app
 
 

@@ -17,7 +17,7 @@ from tests.stores import write_test_store
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "queries" / "world.ttl"
-TURTLE = {"accept": "text/turtle"}
+TURTLE = {"accept": "text/turtle", "accept-encoding": "identity"}  # (strong ETags)
 
 
 @pytest.fixture(scope="module")

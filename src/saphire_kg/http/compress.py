@@ -1,0 +1,178 @@
+"""gzip for clients that accept it: SPARQL results and RDF shrink ten times or more.
+
+`Compress`, the outermost layer, compresses a 200 answer of a textual type (RDF, SPARQL
+results, HTML, JSON, text) of at least `MIN_BYTES` when the request's `Accept-Encoding` allows
+gzip; it adds `Accept-Encoding` to `Vary` of every such answer, compressed or not, so that a
+shared cache keeps the two apart. Every ETag sent to a client that accepts gzip is weak (`W/`):
+a compressed answer's bytes are not the identity's, and a 304 or a small answer must carry the
+tag the client has, whichever it got; `If-None-Match` is compared weakly anyway
+(methods.unmodified), and nothing here takes a strong comparison (no If-Match, no Range).
+
+Level 1, as web servers compress what they generate: a fifth of the CPU of level 6 for a result
+about 15 % larger. A body larger than `THREAD_BYTES` is compressed in a thread (zlib lets go of
+the GIL), so that the event loop goes on serving the others; a repeated answer (same strong
+ETag) is compressed once (`Compressed`). HEAD (whose headers are GET's but for the encoding),
+streamed answers (dumps: already gzip) and any other status are not compressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MIN_BYTES = 1400  # (about one TCP segment: less gains nothing)
+THREAD_BYTES = 64 * 1024
+LEVEL = 1
+TEXTUAL = ("text/", "json", "xml", "application/n-triples", "application/n-quads", "application/trig")
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an `Accept-Encoding` value allows gzip (q > 0, by name or by `*`)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, params = part.strip().lower().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name:
+            weights[name.strip()] = q
+    for name in ("gzip", "x-gzip"):
+        if name in weights:
+            return weights[name] > 0
+    return weights.get("*", 0.0) > 0
+
+
+def gzip(body: bytes) -> bytes:
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)  # (31: the gzip format)
+    return packer.compress(body) + packer.flush()
+
+
+class Compressed:
+    """The last compressed bodies by strong ETag, up to `max_bytes` of them."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def get(self, etag: bytes) -> bytes | None:
+        found = self._items.get(etag)
+        if found is not None:
+            self._items.move_to_end(etag)
+        return found
+
+    def put(self, etag: bytes, body: bytes) -> None:
+        if len(body) > self.max_bytes or etag in self._items:
+            return
+        self._items[etag] = body
+        self.bytes += len(body)
+        while self.bytes > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= len(dropped)
+
+
+class Compress:
+    """gzip for the answers of clients that accept it (module doc)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.compressed = Compressed()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wanted = any(
+            name == b"accept-encoding" and accepts_gzip(value.decode("latin-1"))
+            for name, value in scope["headers"]
+        )
+        start: Message | None = None
+        etag: bytes | None = None  # the answer's own, before it is made weak
+
+        async def sending(message: Message) -> None:
+            nonlocal start, etag
+            if message["type"] == "http.response.start":
+                etag = _header(message, b"etag")
+                if wanted:
+                    message["headers"] = _weak(list(message.get("headers", [])))
+                if _textual(message):
+                    message["headers"] = _vary(list(message.get("headers", [])))
+                    if wanted and _compressible(scope, message):
+                        start = message  # (sent with the first body, which decides)
+                        return
+                await send(message)
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            head, start = start, None
+            body = message.get("body", b"")
+            if message.get("more_body") or len(body) < MIN_BYTES:
+                await send(head)  # streamed, or too small to gain
+                await send(message)
+                return
+            packed = await self._gzip(etag, body)
+            await send(_compressed_start(head, packed))
+            await send({"type": "http.response.body", "body": packed})
+
+        await self.app(scope, receive, sending)
+
+    async def _gzip(self, etag: bytes | None, body: bytes) -> bytes:
+        """`body` compressed: the copy kept for its strong ETag, or done now (in a thread when
+        large) and kept."""
+        strong = etag if etag and not etag.startswith(b"W/") else None
+        packed = self.compressed.get(strong) if strong else None
+        if packed is None:
+            packed = await asyncio.to_thread(gzip, body) if len(body) > THREAD_BYTES else gzip(body)
+            if strong:
+                self.compressed.put(strong, packed)
+        return packed
+
+
+def _compressed_start(head: Message, packed: bytes) -> Message:
+    headers = [(name, value) for name, value in head["headers"] if name != b"content-length"]
+    headers += [(b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode())]
+    return {"type": "http.response.start", "status": head["status"], "headers": headers}
+
+
+def _weak(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers with the ETag weak (unless it is already)."""
+    return [
+        (k, b"W/" + v if k == b"etag" and not v.startswith(b"W/") else v) for k, v in headers
+    ]
+
+
+def _header(message: Message, name: bytes) -> bytes | None:
+    return next((v for k, v in message.get("headers", []) if k.lower() == name), None)
+
+
+def _textual(message: Message) -> bool:
+    kind = (_header(message, b"content-type") or b"").decode("latin-1").lower()
+    return any(t in kind for t in TEXTUAL)
+
+
+def _compressible(scope: Scope, message: Message) -> bool:
+    """A 200 not encoded yet, but for HEAD (its headers as GET's otherwise: ETag, Vary)."""
+    return (
+        message["status"] == 200
+        and scope["method"] != "HEAD"
+        and _header(message, b"content-encoding") is None
+    )
+
+
+def _vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`Vary` with `Accept-Encoding` in it (added to the one there is, or a new one)."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"accept-encoding" not in value.lower() and value.strip() != b"*":
+                headers[i] = (name, value + b", Accept-Encoding")
+            return headers
+    return [*headers, (b"vary", b"Accept-Encoding")]
