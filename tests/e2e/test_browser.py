@@ -108,3 +108,18 @@ def test_the_query_page_shows_a_construct_asked_for_as_a_table(browser, shipped_
     browser.find_element(By.CSS_SELECTOR, "#q button[type=submit]").click()
     wait.until(lambda b: "text/turtle" in b.find_element(By.ID, "status").text)
     assert "Country" in browser.find_element(By.ID, "raw").text
+
+
+def test_the_api_documentation_renders_from_the_service_alone(browser, shipped_server) -> None:
+    """/docs (Swagger UI) with its scripts and styles served here: no CDN (this machine reaches
+    none, nor does an intranet deployment), and a UI that reads OpenAPI 3.1."""
+    browser.get(shipped_server.base + "/docs")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-summary-path")))
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert "/sparql" in paths and "/queries/gaps/missing-stages" in paths
+    assets = browser.execute_script(
+        "return [...document.scripts].map(s => s.src).concat("
+        "[...document.querySelectorAll('link[href]')].map(l => l.href)).filter(u => u)"
+    )
+    assert assets and all(u.startswith(shipped_server.base + "/") for u in assets), assets

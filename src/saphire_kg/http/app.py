@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 from starlette.middleware.cors import CORSMiddleware
 
 from ..catalog import Catalog
@@ -50,7 +51,14 @@ def create_app(
         yield
         store.close()
 
-    app = FastAPI(title="saphire-kg", description=DESCRIPTION, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="saphire-kg",
+        description=DESCRIPTION,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,  # (meta.api_docs: Swagger UI from this service, not a CDN)
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.endpoint = endpoint
     app.state.reload = reload
@@ -66,6 +74,7 @@ def create_app(
     resolved = resolve(catalog, store) if catalog is not None else None  # linked-data pages
     app.include_router(linked.router(resolved))
     app.include_router(pages.router(resolved))
+    app.mount("/static/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.include_router(dump_routes.router(dumps))
     if settings.admin_token:  # no token in the environment: no admin routes, read-only

@@ -1,4 +1,5 @@
-"""The service's own pages: `/health`, `/metrics` (Prometheus) and `/.well-known/void` (VoID/DCAT)."""
+"""The service's own pages: `/health`, `/metrics` (Prometheus), `/.well-known/void` (VoID/DCAT)
+and `/docs`, the HTTP API in Swagger UI, whose files this service serves (`/static/swagger-ui`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from importlib.metadata import version as package_version
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..endpoint import Endpoint
@@ -24,6 +26,20 @@ def _software_version() -> str:
         return package_version("saphire-kg")
     except PackageNotFoundError:
         return "unknown"
+
+
+SWAGGER_UI = "/static/swagger-ui"
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="saphire-kg: the HTTP API",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+    )
 
 
 @router.get("/health", summary="Whether the store answers, the dataset version, the last reload")
