@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import NotAcceptable
+from .errors import NotAcceptable, ProtocolError
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
@@ -93,6 +93,45 @@ PROBLEM_JSON = Format(
     None,
     ("application/json",),
 )
+
+# The `format` (or `output`) parameter of a query, as WDQS, Virtuoso and Fuseki take it: a short
+# name for the Accept it stands for (JSON and XML name both the results and the RDF format:
+# the query's form picks), or a media type.
+FORMAT_NAMES = {
+    "json": "application/json",
+    "srj": SPARQL_JSON.media_type,
+    "xml": "application/xml",
+    "srx": SPARQL_XML.media_type,
+    "csv": CSV.media_type,
+    "tsv": TSV.media_type,
+    "turtle": TURTLE.media_type,
+    "ttl": TURTLE.media_type,
+    "n-triples": N_TRIPLES.media_type,
+    "ntriples": N_TRIPLES.media_type,
+    "nt": N_TRIPLES.media_type,
+    "n-quads": N_QUADS.media_type,
+    "nquads": N_QUADS.media_type,
+    "nq": N_QUADS.media_type,
+    "trig": TRIG.media_type,
+    "rdf/xml": RDF_XML.media_type,
+    "rdfxml": RDF_XML.media_type,
+    "json-ld": JSON_LD.media_type,
+    "jsonld": JSON_LD.media_type,
+}
+
+
+def accept_of_format(value: str) -> str:
+    """The Accept a `format` parameter stands for (a short name of FORMAT_NAMES or a media
+    type); ProtocolError for anything else."""
+    name = value.strip().lower()
+    if "/" in name and name not in FORMAT_NAMES:
+        return name  # a media type: negotiated as an Accept of it alone (406 if not offered)
+    if name in FORMAT_NAMES:
+        return FORMAT_NAMES[name]
+    raise ProtocolError(
+        f"format={value!r} names no format; use a media type or one of: {', '.join(FORMAT_NAMES)}"
+    )
+
 
 # SELECT and ASK (first = default).
 RESULTS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)

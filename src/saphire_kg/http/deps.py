@@ -18,12 +18,14 @@ from fastapi import Depends, Request
 from ..config import ServerSettings
 from ..endpoint import Endpoint, QueryRequest
 from ..errors import ProtocolError, RequestTooLarge, UnsupportedMediaType, UpdateRefused
+from ..negotiate import accept_of_format
 from ..reload import ReloadState
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+FORMAT_PARAMS = ("format", "output")  # (negotiate.accept_of_format)
 
 
 async def get_settings(request: Request) -> ServerSettings:
@@ -112,6 +114,8 @@ async def protocol_request(
     `application/sparql-query` in UTF-8. A POST with no body and the query (or an update, which
     is refused) in its URL is read as a GET, whatever its Content-Type says: Blazegraph calls a
     SERVICE so, and rdflib-endpoint accepts it; there is no body for the type to describe.
+    A `format` (or `output`) parameter overrides `Accept`, as WDQS, Virtuoso and Fuseki let it:
+    a link can name its format (`format=csv`).
     """
     try:
         url_params = _pairs(request.url.query, "query string")
@@ -149,6 +153,14 @@ async def protocol_request(
             query=text,
             default_graphs=graphs["default-graph-uri"] if given else None,
             named_graphs=graphs["named-graph-uri"] if given else None,
-            accept=request.headers.get("accept"),
+            accept=_accept(params, request.headers.get("accept")),
         )
     )
+
+
+def _accept(params: list[tuple[str, str]], header: str | None) -> str | None:
+    """The Accept of a query: a `format` (or `output`) parameter's, else the header's."""
+    named = {value for name, value in params if name in FORMAT_PARAMS}
+    if len(named) > 1:
+        raise ProtocolError(f"a request takes one format; this one names {len(named)}")
+    return accept_of_format(named.pop()) if named else header

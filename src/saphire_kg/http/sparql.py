@@ -61,6 +61,14 @@ _PARAMETERS = [
         "returns the service description (or the query page for a browser).",
     },
     {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Overrides Accept (also as `output`): json, xml, csv, tsv, turtle, "
+        "n-triples, n-quads, trig, rdf/xml, json-ld, or a media type.",
+    },
+    {
         "name": "default-graph-uri",
         "in": "query",
         "required": False,

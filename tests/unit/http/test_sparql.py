@@ -101,6 +101,49 @@ def test_construct_conneg(client: TestClient, accept: str | None, content_type: 
     assert b"Alice" in r.content
 
 
+CONSTRUCT = "CONSTRUCT WHERE { ?p <http://xmlns.com/foaf/0.1/name> ?name }"
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "content_type"),
+    [
+        (SELECT, {"format": "csv"}, "text/csv; charset=utf-8"),
+        (SELECT, {"output": "TSV"}, "text/tab-separated-values; charset=utf-8"),
+        (SELECT, {"format": "json"}, "application/sparql-results+json"),
+        (SELECT, {"format": "xml"}, "application/sparql-results+xml"),
+        (CONSTRUCT, {"format": "json"}, "application/ld+json"),
+        (CONSTRUCT, {"format": "xml"}, "application/rdf+xml"),
+        (CONSTRUCT, {"format": "application/n-triples"}, "application/n-triples"),
+        (CONSTRUCT, {"format": "ttl", "output": "ttl"}, "text/turtle; charset=utf-8"),
+    ],
+)
+def test_a_format_parameter_overrides_accept(
+    client: TestClient, query: str, params: dict, content_type: str
+) -> None:
+    """As WDQS, Virtuoso and Fuseki take it: a link can name its format."""
+    accept = {"accept": "application/trig, text/tab-separated-values;q=0.5"}
+    r = client.get("/sparql", params={"query": query, **params}, headers=accept)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == content_type
+    posted = client.post("/sparql", data={"query": query, **params}, headers=accept)
+    assert posted.headers["content-type"] == content_type and posted.content == r.content
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"format": "png"}, 400, "format='png' names no format"),
+        ({"format": "csv", "output": "json"}, 400, "one format"),
+        ({"format": "text/turtle"}, 406, "text/turtle"),
+    ],
+)
+def test_a_format_parameter_the_service_cannot_write(
+    client: TestClient, params: dict, status: int, says: str
+) -> None:
+    r = client.get("/sparql", params={"query": SELECT, **params})
+    assert r.status_code == status and says in r.text
+
+
 def test_not_acceptable_lists_what_is_offered(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": SELECT}, headers={"accept": "image/png"})
     assert r.status_code == 406
