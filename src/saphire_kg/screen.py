@@ -14,8 +14,9 @@ refused rather than guessed at):
 
 - where SPARQL's grammar is ambiguous without context: `?a<?b)` can lex as an IRI and hide a
   following keyword, comment or string. `<` is "less than" only inside parentheses, after an
-  operand, so when an IRI token stands there (`ambiguous_iri`) and the word "service" occurs
-  anywhere after it;
+  operand (a variable, a literal, `)`, `EXISTS {}`'s `}`: anything but an opening parenthesis,
+  a comma or an operator), so when an IRI token stands there (`ambiguous_iri`) and the word
+  "service" occurs anywhere after it;
 - where the engine's parser splits what the lexer reads as one word: it needs no boundary
   between tokens, so `1.SERVICE`, `trueSERVICE` or `ex:.SERVICE` hold the keyword. Any word
   with "service" in it that is not the keyword itself nor a well-formed prefixed name
@@ -27,7 +28,7 @@ recursive, off the path of big queries. Since the lexer can be fooled at all, no
 decides which answer a query gets: answers are cached by the query's exact text.
 
 A query is `volatile` when its answer may change while the dataset does not: it calls NOW(),
-RAND(), UUID() or STRUUID(), or an endpoint whose data is not ours. Its answer is not cached.
+RAND(), UUID(), STRUUID() or BNODE(), or an endpoint whose data is not ours. Its answer is not cached.
 Where the lexer may be fooled, it errs towards volatile.
 """
 
@@ -101,18 +102,20 @@ class Screened:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-VOLATILE_FUNCTIONS = ("NOW", "RAND", "UUID", "STRUUID")
-"""The functions whose value differs from one evaluation to the next (SPARQL 1.1, 17.4)."""
+VOLATILE_FUNCTIONS = ("NOW", "RAND", "UUID", "STRUUID", "BNODE")
+"""The functions whose value differs from one evaluation to the next (SPARQL 1.1, 17.4): a
+fresh blank node each time too (`ORDER BY BNODE()` is a random order)."""
 
 
-_VOLATILE_CALL = re.compile(r"(?i)(?:NOW|RAND|UUID)\s*\(")
+_VOLATILE_NAME = re.compile(r"(?i)NOW|RAND|UUID|BNODE")
 
 
 def volatile(sparql: str, sig: list[Token], ambiguous: int | None) -> bool:
     """Whether the query calls a function of `VOLATILE_FUNCTIONS`. A word that ends with such a
     name counts (`1.NOW(`: the engine needs no boundary before it), and after an ambiguous `<`
-    (`ambiguous_iri`, at that offset) any such name before `(` in the text."""
-    if ambiguous is not None and _VOLATILE_CALL.search(sparql, ambiguous):
+    (`ambiguous_iri`, at that offset), where the lexer may have read code as an IRI, a string
+    or a comment, any such name anywhere in the text."""
+    if ambiguous is not None and _VOLATILE_NAME.search(sparql, ambiguous):
         return True
     return any(
         tok.kind == "word"
@@ -189,9 +192,15 @@ def form_of(sig: list[Token]) -> str | None:
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 
 
+_BEFORE_A_TERM = set("(,=!<>&|+-*/^")
+"""What an IRI inside parentheses can only follow as a term, never as `<` (less than): an
+opening parenthesis, a comma, an operator."""
+
+
 def ambiguous_iri(sig: list[Token]) -> int | None:
     """The offset of the first IRI token that SPARQL may read as `<` (less than) instead: one
-    inside parentheses (the innermost bracket open) right after an operand; None if none is."""
+    inside parentheses (the innermost bracket open) after anything but `_BEFORE_A_TERM` (an
+    operand: a variable, a literal, a call's `)`, `EXISTS {…}`'s `}`); None if none is."""
     open_: list[str] = []
     previous: Token | None = None
     for tok in sig:
@@ -205,7 +214,7 @@ def ambiguous_iri(sig: list[Token]) -> int | None:
             and open_
             and open_[-1] == "("
             and previous is not None
-            and (previous.kind in ("var", "string", "word", "iri") or previous.text == ")")
+            and not (previous.kind == "punct" and previous.text in _BEFORE_A_TERM)
         ):
             return tok.start
         previous = tok

@@ -99,6 +99,12 @@ def _hostile(port: int) -> dict[str, str]:
         "after-a-prefix": (
             f"PREFIX ex: <http://e/> SELECT * WHERE {{ ?s ?p ex:.SERVICE <{here}/> {{ ?a ?b ?c }} }}"
         ),
+        # `<=` after EXISTS {} read as an IRI, then a comment hiding a string's start (another
+        # reviewer's case: the listener was called)
+        "after-exists": (
+            "SELECT * WHERE {\n BIND(true AS ?b)\n FILTER(EXISTS{}<=?b#>'''\n )\n"
+            f" SERVICE <{here}/> {{ ?s ?p ?o }}\n #'''\n}}"
+        ),
     }
 
 

@@ -9,6 +9,7 @@ from saphire_kg.errors import QuerySyntaxError, ServiceNotAllowed, UpdateRefused
 from saphire_kg.screen import REFUSED, allowed, names_dataset, screen, tokenize
 
 ALLOW = ("https://query.wikidata.org/sparql", "http://allowed.example/")
+Q3 = "'" * 3  # a long string's quotes
 
 FORMS = [
     ("SELECT * { ?s ?p ?o }", "SELECT"),
@@ -108,6 +109,11 @@ SERVICE_CASES = [
     ("SELECT * { ?s <http://x/SERVICE> ?o }", "ok"),
     # the lexer alone reads `<?b)SERVICE:evil#>` as an IRI; the parser check catches it
     ("PREFIX : <http://evil/> SELECT * { ?s ?p ?o FILTER(?a<?b)SERVICE:evil#>\n{} }", "refuse"),
+    # ... and after `EXISTS {}` (its `}` is an operand too: a reviewer's case, which called
+    # the endpoint), or after a number
+    (f"SELECT * {{ FILTER(EXISTS{{}}<=?b#>{Q3}\n )\n SERVICE <http://evil/> {{}} #{Q3}\n }}", "refuse"),
+    (f"SELECT * {{ FILTER(NOT EXISTS{{}}<=?b#>{Q3}\n )\n SERVICE <http://evil/> {{}} #{Q3}\n }}", "refuse"),
+    (f"SELECT * {{ FILTER(1<=?b#>{Q3}\n )\n SERVICE <http://evil/> {{}} #{Q3}\n }}", "refuse"),
     # the engine needs no boundary between tokens: each of these holds the keyword (a code
     # reviewer's cases; Oxigraph called the endpoint for every one)
     ("SELECT * { ?s ?p 1.SERVICE <http://evil/> { ?a ?b ?c } }", "refuse"),
@@ -271,6 +277,16 @@ VOLATILE_CASES = [
     ("SELECT * { ?s ?p ?o } # NOW()", False),
     # the lexer reads `<?b||NOW()>` as an IRI; the engine, as a call
     ("SELECT * { ?s ?p ?a FILTER(?a<?b||NOW()>?a) }", True),
+    # ... and here a comment, then a string, hide a call with a comment before its `(`, and a
+    # SERVICE (a reviewer's cases: their answers were cached)
+    (f"SELECT ?t {{ FILTER(?a<?b#>{Q3}\n )\n BIND(NOW#\n () AS ?t)\n #{Q3}\n }}", True),
+    (
+        f"SELECT * {{ FILTER(EXISTS{{}}<=?b#>{Q3}\n )\n"
+        f" SERVICE <http://allowed.example/x> {{}} #{Q3}\n }}",
+        True,
+    ),
+    ("SELECT * { ?s ?p ?o } ORDER BY BNODE() LIMIT 3", True),
+    ("SELECT ?b { BIND(bnode('x') AS ?b) }", True),
 ]
 
 
