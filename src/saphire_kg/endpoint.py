@@ -12,6 +12,7 @@ one evaluation), and otherwise asks the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import json
@@ -94,6 +95,23 @@ class _Flight:
     done: threading.Event = field(default_factory=threading.Event)
     body: bytes | None = None
     error: QueryError | None = None
+    # followers on event loops: woken when it lands, holding no thread meanwhile
+    waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = field(default_factory=list)
+
+
+def _outcome(prepared: Prepared, flight: _Flight) -> Answer | None:
+    """A landed flight's answer for a follower, or its error raised; None when the leader met
+    a passing trouble (the follower then runs the query itself)."""
+    if flight.body is not None:
+        return Answer(prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0)
+    if flight.error is not None:
+        raise flight.error
+    return None
+
+
+def _wake(waiter: asyncio.Future) -> None:
+    if not waiter.done():  # (cancelled: its request went away)
+        waiter.set_result(None)
 
 
 _SHARED = (QuerySyntaxError, QueryTimeout, ResultTooLarge, QueryFailed, UnsupportedFunction)
@@ -261,7 +279,7 @@ class Endpoint:
             return await self._evaluate_async(prepared, query_async)
         flight, leader = self._flight(prepared.key)
         if not leader:
-            return await asyncio.to_thread(self._follow, prepared, flight)
+            return await self._follow_async(prepared, flight, query_async)
         try:
             answer = await self._evaluate_async(prepared, query_async)
             flight.body = answer.body
@@ -287,16 +305,46 @@ class Endpoint:
         started = time.monotonic()
         if not flight.done.wait(self.settings.timeout):
             raise QueryTimeout(self.settings.timeout)
-        if flight.body is not None:
-            return Answer(prepared.format, flight.body, prepared.etag, prepared.version, True, 0.0)
-        if flight.error is not None:
-            raise flight.error
+        shared = _outcome(prepared, flight)
+        if shared is not None:
+            return shared
         return self._evaluate(prepared, self.settings.timeout - (time.monotonic() - started))
 
-    def _land(self, key: str, flight: _Flight) -> None:
-        flight.done.set()
+    async def _follow_async(
+        self,
+        prepared: Prepared,
+        flight: _Flight,
+        query_async: Callable[..., Awaitable[tuple[str, bytes]]],
+    ) -> Answer:
+        """`_follow` on an event loop: it waits for the flight to land without a thread (six
+        identical slow queries had held every thread of the loop's pool, and whatever else
+        needed one waited for them)."""
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        landed = loop.create_future()
         with self._lock:
+            if flight.done.is_set():
+                landed.set_result(None)
+            else:
+                flight.waiters.append((loop, landed))
+        try:
+            await asyncio.wait_for(landed, self.settings.timeout)
+        except TimeoutError:
+            raise QueryTimeout(self.settings.timeout) from None
+        shared = _outcome(prepared, flight)
+        if shared is not None:
+            return shared
+        left = self.settings.timeout - (time.monotonic() - started)
+        return await self._evaluate_async(prepared, query_async, left)
+
+    def _land(self, key: str, flight: _Flight) -> None:
+        with self._lock:
+            flight.done.set()
             self._flights.pop(key, None)
+            waiters, flight.waiters = flight.waiters, []
+        for loop, landed in waiters:
+            with contextlib.suppress(RuntimeError):  # (its loop has closed)
+                loop.call_soon_threadsafe(_wake, landed)
 
     def _job(
         self, prepared: Prepared, timeout: float | None = None
@@ -321,10 +369,13 @@ class Endpoint:
         return self._answered(prepared, body, started)
 
     async def _evaluate_async(
-        self, prepared: Prepared, query_async: Callable[..., Awaitable[tuple[str, bytes]]]
+        self,
+        prepared: Prepared,
+        query_async: Callable[..., Awaitable[tuple[str, bytes]]],
+        timeout: float | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        args, kwargs = self._job(prepared)
+        args, kwargs = self._job(prepared, timeout)
         try:
             _, body = await query_async(*args, **kwargs)
         except (QueryFailed, QueryTimeout) as exc:

@@ -5,7 +5,8 @@ called through `SERVICE`, for each engine a federating platform may use, each ca
 endpoint its own way (the interop matrix in the README): Comunica (from the npm registry,
 installed by .ci/run into tests/federation/node_modules) over a Turtle file on the web, Apache
 Jena ARQ (Debian's package, installed by .ci/run) over a local file, the Oxigraph server, and
-rdflib. Comunica also reads our endpoint as its source and calls a second server from there. Outbound: our endpoint calls an
+rdflib. Comunica given our endpoint as its source sends it the whole query: the SERVICE call to
+a second server is then ours. Outbound: our endpoint calls an
 allow-listed second server through `SERVICE`; when that server fails, the client gets a 502,
 and when it hangs past the deadline a 504, each naming the service.
 """
@@ -218,8 +219,12 @@ def test_rdflib_joins_its_data_with_ours_through_service(ours) -> None:
     assert [e["status"] for e in _calls(ours, "rdflib")][-1:] == [200]
 
 
-def test_comunica_with_our_endpoint_as_its_source(ours, remote) -> None:
-    """The other way round: Comunica reads our endpoint and calls the second server by SERVICE."""
+def test_comunica_sends_a_whole_query_to_ours_which_calls_the_allowed_server(
+    ours, remote
+) -> None:
+    """The other way round: Comunica, with our endpoint as its one source, sends it the whole
+    query, SERVICE included (so the call to the second server is ours: allow-listed here)."""
+    before = len(_calls(ours, "Comunica"))
     query = f"""
         SELECT ?code ?theirLabel WHERE {{
           ?region <{SPH}nutsCode> ?code .
@@ -230,6 +235,7 @@ def test_comunica_with_our_endpoint_as_its_source(ours, remote) -> None:
         {"code": "BE2", "theirLabel": "Flemish Region"},
         {"code": "FI1D", "theirLabel": "Northern and Eastern Finland"},
     ]
+    assert [e["status"] for e in _calls(ours, "Comunica")[before:]][-1:] == [200]
 
 
 def test_our_service_call_joins_the_allow_listed_server(ours, remote) -> None:

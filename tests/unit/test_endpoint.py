@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Sequence
@@ -79,6 +80,76 @@ def test_a_burst_of_the_same_query_on_an_event_loop_is_evaluated_once(store_clas
     assert {a.body for a in answers} == {b'{"head":{},"boolean":true}'}
     assert sum(not a.cached for a in answers) == 1
     assert endpoint.cached(prepared) is not None
+
+
+class FailingAsyncStore(SlowAsyncStore):
+    """A SlowAsyncStore whose evaluations fail with `error` (only the first when `once`),
+    noting the deadline each was given."""
+
+    def __init__(self, error: Exception, seconds: float, once: bool = False) -> None:
+        super().__init__(seconds)
+        self.error, self.once, self.deadlines = error, once, []
+
+    async def query_async(self, sparql: str, accept: str, **kwargs: object) -> tuple[str, bytes]:
+        self.deadlines.append(kwargs["timeout"])
+        if self.once and self.calls:
+            return await super().query_async(sparql, accept)
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        raise self.error
+
+
+def _async_burst(endpoint: Endpoint, n: int) -> list:
+    """n identical requests at once on one event loop, which has no thread to give: their
+    outcomes (answer or error)."""
+    prepared = endpoint.prepare(QueryRequest("ASK {}"))
+
+    async def burst() -> list:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(_NoThreads())
+        return await asyncio.gather(
+            *(endpoint.compute_async(prepared) for _ in range(n)), return_exceptions=True
+        )
+
+    return asyncio.run(burst())
+
+
+class _NoThreads(concurrent.futures.ThreadPoolExecutor):
+    def submit(self, *args: object, **kwargs: object) -> concurrent.futures.Future:
+        raise AssertionError("a follower took a thread")
+
+
+def test_followers_on_an_event_loop_hold_no_thread() -> None:
+    """Each had held one of the loop's six threads until the first answered, so that seven
+    identical slow queries stopped everything else that needed one (a reviewer's case)."""
+    store = SlowAsyncStore(0.2)
+    outcomes = _async_burst(Endpoint(store, ServerSettings()), 20)
+    assert store.calls == 1
+    assert [type(o) for o in outcomes] == [type(outcomes[0])] * 20
+    assert sum(not o.cached for o in outcomes) == 1
+
+
+def test_followers_on_an_event_loop_share_the_error_of_their_query() -> None:
+    store = FailingAsyncStore(QueryTimeout(0.3), seconds=0.3)
+    outcomes = _async_burst(Endpoint(store, ServerSettings(timeout=0.3)), 3)
+    assert store.calls == 1
+    assert all(isinstance(o, QueryTimeout) for o in outcomes)
+
+
+def test_followers_on_an_event_loop_run_anew_after_a_passing_trouble() -> None:
+    store = FailingAsyncStore(Overloaded(1.0), seconds=0.2, once=True)
+    outcomes = _async_burst(Endpoint(store, ServerSettings(timeout=1.0)), 2)
+    assert [type(o) for o in outcomes].count(Overloaded) == 1
+    assert any(not isinstance(o, Exception) for o in outcomes)
+    assert store.deadlines[0] == 1.0 and store.deadlines[1] < 0.85
+
+
+def test_a_follower_on_an_event_loop_waits_no_longer_than_its_deadline() -> None:
+    store = SlowAsyncStore(1.0)
+    started = time.monotonic()
+    outcomes = _async_burst(Endpoint(store, ServerSettings(timeout=0.3)), 2)
+    assert isinstance(outcomes[1], QueryTimeout)
+    assert store.calls == 1 and time.monotonic() - started >= 0.3
 
 
 class FailingStore(SlowStore):

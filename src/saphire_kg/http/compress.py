@@ -8,11 +8,13 @@ a compressed answer's bytes are not the identity's, and a 304 or a small answer 
 tag the client has, whichever it got; `If-None-Match` is compared weakly anyway
 (methods.unmodified), and nothing here takes a strong comparison (no If-Match, no Range).
 
-Level 1, as web servers compress what they generate: a fifth of the CPU of level 6 for a result
-about 15 % larger. A body larger than `THREAD_BYTES` is compressed in a thread (zlib lets go of
-the GIL), so that the event loop goes on serving the others; a repeated answer (same strong
-ETag) is compressed once (`Compressed`). HEAD (whose headers are GET's but for the encoding),
-streamed answers (dumps: already gzip) and any other status are not compressed.
+Level 1, as web servers compress what they generate: on a 1.3 MB CSV and a 4.6 MB JSON result
+of ours it takes 3.9 and 8.8 ms where level 6 takes 14 and 19 ms, for 26 and 35 % more bytes
+(still 12 and 26 times fewer than sent plain). A body larger than `THREAD_BYTES` is compressed
+in one of `THREADS` (zlib lets go of the GIL), so that the event loop goes on serving the
+others; a repeated answer (same strong ETag) is compressed once (`Compressed`). HEAD (whose
+headers are GET's but for the encoding), streamed answers (dumps: already gzip) and any other
+status are not compressed.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIN_BYTES = 1400  # (about one TCP segment: less gains nothing)
+THREADS = ThreadPoolExecutor(2, thread_name_prefix="saphire-gzip")
+"""Its own threads, not the event loop's pool, which other waits may fill."""
 THREAD_BYTES = 64 * 1024
 LEVEL = 1
 TEXTUAL = ("text/", "json", "xml", "application/n-triples", "application/n-quads", "application/trig")
@@ -103,7 +108,7 @@ class Compress:
                 etag = _header(message, b"etag")
                 if wanted:
                     message["headers"] = _weak(list(message.get("headers", [])))
-                if _textual(message):
+                if _textual(message) or message["status"] == 304:  # (a 304: its 200's Vary)
                     message["headers"] = _vary(list(message.get("headers", [])))
                     if wanted and _compressible(scope, message):
                         start = message  # (sent with the first body, which decides)
@@ -131,7 +136,10 @@ class Compress:
         strong = etag if etag and not etag.startswith(b"W/") else None
         packed = self.compressed.get(strong) if strong else None
         if packed is None:
-            packed = await asyncio.to_thread(gzip, body) if len(body) > THREAD_BYTES else gzip(body)
+            if len(body) > THREAD_BYTES:
+                packed = await asyncio.get_running_loop().run_in_executor(THREADS, gzip, body)
+            else:
+                packed = gzip(body)
             if strong:
                 self.compressed.put(strong, packed)
         return packed

@@ -51,6 +51,7 @@ def test_a_large_answer_is_gzipped_for_a_client_that_accepts_it(client: TestClie
         revalidated, _ = _raw(client, BIG, {**GZIP, "if-none-match": condition})
         assert revalidated.status_code == 304
         assert revalidated.headers["etag"] == packed.headers["etag"]  # the tag the client has
+        assert revalidated.headers["vary"] == packed.headers["vary"]  # (RFC 9110 15.4.5)
 
 
 def test_the_cached_lane_answers_in_the_encoding_asked(client: TestClient) -> None:
