@@ -197,7 +197,7 @@ class Parameter:
             schema["enum"] = list(self.values)
         elif self.type == "string":
             schema["maxLength"] = self.max_length
-        elif self.type == "iri":
+        elif self.type == "iri" and self.namespace is None:  # (else a local name will do too)
             schema["format"] = "iri"
         if self.minimum is not None:
             schema["minimum"] = float(self.minimum) if self.type == "decimal" else int(self.minimum)

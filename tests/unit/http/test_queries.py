@@ -146,3 +146,7 @@ def test_the_openapi_schema_types_each_parameter(client: TestClient) -> None:
     themes = {p["name"]: p for p in spec["paths"]["/queries/complementarity/shared-themes"]["get"]["parameters"]}
     assert _typed(themes["min_shared"]) == {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}
     assert "422" in spec["paths"]["/queries/complementarity/score"]["get"]["responses"]
+    outside = spec["paths"]["/queries/gaps/countries-outside-initiative"]["get"]["parameters"]
+    initiative = _typed({p["name"]: p for p in outside}["initiative"])
+    # the part after its namespace will do (`icpermed`): not `format: iri`, which it is not
+    assert initiative == {"type": "string", "default": "icpermed"}
