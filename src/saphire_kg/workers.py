@@ -15,6 +15,13 @@ cannot raise its priority. `reload()` starts a new generation of workers on the 
 and retires the old ones as they come back idle. `query_async` is `query` for an event loop: it
 waits for the worker's socket to become readable instead of holding a thread for the evaluation.
 
+With `network=False` (the server gives it when its SERVICE allow-list is empty, the default)
+each worker puts itself, before it opens the store, in a network namespace of its own with no
+interface up (`_without_network`): whatever a query's text hides from the screening
+(screen.py), the engine can reach nothing. A second wall behind the first, which lexer tricks
+have got through before. Where Linux refuses (no root and no unprivileged user namespaces) the
+worker says so, the pool logs it, and `status()` shows `"network": "open"`.
+
 Each worker talks over its own Unix socket pair in length-prefixed frames: a job is one pickled
 tuple; a reply is a pickled head (`("ok", media_type)` or an error) and the raw result bytes, in
 one write: a quarter less than `multiprocessing.Connection` cost a cheap query's round trip
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -121,16 +129,38 @@ def _receive_job(sock: socket.socket) -> tuple | None:
     return pickle.loads(data)
 
 
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
+
+
+def _without_network() -> bool:
+    """Move this process into a network namespace of its own, where no interface is up: it can
+    connect to nothing, loopback included. As root directly; otherwise inside a user namespace
+    of its own, where Linux allows unprivileged ones. Call it while the process has one thread
+    (a user namespace requires it). False where neither is allowed (or not Linux)."""
+    try:
+        unshare = ctypes.CDLL(None, use_errno=True).unshare
+    except (OSError, AttributeError):
+        return False
+    return unshare(_CLONE_NEWNET) == 0 or unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
+
+
 def _worker_main(
-    sock: socket.socket, path: str, max_results: int | None, max_bytes: int | None
+    sock: socket.socket,
+    path: str,
+    max_results: int | None,
+    max_bytes: int | None,
+    network: bool = True,
 ) -> None:
-    """The loop of one worker process: open the store, then answer jobs until told to stop."""
+    """The loop of one worker process: leave the network unless `network`, open the store,
+    then answer jobs until told to stop."""
+    isolated = not network and _without_network()
     try:
         store = OxigraphStore(Path(path), max_results=max_results, max_bytes=max_bytes)
     except (SaphireError, OSError) as exc:
         _send_reply(sock, ("failed", str(exc)))
         return
-    _send_reply(sock, ("ready", store.version))
+    _send_reply(sock, ("ready", store.version, isolated))
     while True:
         try:
             job = _receive_job(sock)
@@ -240,6 +270,7 @@ class _Worker:
     sock: socket.socket  # the pool's end of the worker's socket pair
     generation: int
     version: str = ""
+    isolated: bool = False  # in a network namespace of its own (`_without_network`)
     demoted: bool = False
     gone: bool = False  # killed or stopped: never handed out again
 
@@ -273,6 +304,7 @@ class WorkerPool:
         max_bytes: int | None = None,
         demote_after: float = 0.5,
         start_timeout: float = 60.0,
+        network: bool = True,
     ) -> None:
         manifest = read_manifest(path)
         if manifest is None:
@@ -283,6 +315,8 @@ class WorkerPool:
         self.max_results = max_results
         self.max_bytes = max_bytes
         self.demote_after = demote_after
+        self.network = network  # False: workers without network (module doc)
+        self._warned = False  # (that a worker could not leave it: said once)
         self.stats = PoolStats()
         self._ctx = mp.get_context("spawn")
         # Last in, first out: a cheap query goes to the worker that has just run one (its caches
@@ -488,11 +522,12 @@ class WorkerPool:
     def status(self) -> dict[str, Any]:
         with self._lock:
             alive = sum(1 for w in self._live if w.process.is_alive())
-            ready = sum(1 for w in self._live if w.version and not w.gone and w.process.is_alive())
+            ready = [w for w in self._live if w.version and not w.gone and w.process.is_alive()]
         return {
             "workers": self.size,
             "alive": alive,
-            "ready": ready,
+            "ready": len(ready),
+            "network": "none" if ready and all(w.isolated for w in ready) else "open",
             "busy": self.stats.busy,
             "generation": self._generation,
             "last_error": self.stats.last_error,
@@ -504,7 +539,7 @@ class WorkerPool:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, str(self.path), self.max_results, self.max_bytes),
+            args=(child, str(self.path), self.max_results, self.max_bytes, self.network),
             name=f"saphire-query-{generation}",
             daemon=True,
         )
@@ -530,6 +565,13 @@ class WorkerPool:
             self._stop(worker)
             return False
         worker.version = message[1]
+        worker.isolated = message[2]
+        if not self.network and not worker.isolated and not self._warned:
+            self._warned = True
+            log.warning(
+                "a query worker could not leave the network (no root, no unprivileged user "
+                "namespaces): SERVICE is refused by the screening alone"
+            )
         if enqueue:
             self._idle.put(worker)
         return True

@@ -239,6 +239,7 @@ def test_comunica_sends_a_whole_query_to_ours_which_calls_the_allowed_server(
 
 
 def test_our_service_call_joins_the_allow_listed_server(ours, remote) -> None:
+    assert httpx.get(ours.base + "/health").json()["workers"]["network"] == "open"
     query = f"""
         SELECT ?code ?label ?theirLabel WHERE {{
           ?region <{SPH}nutsCode> ?code ; <http://www.w3.org/2004/02/skos/core#prefLabel> ?label .

@@ -183,6 +183,7 @@ def test_health_metrics_and_json_access_log(server) -> None:
     health = httpx.get(server.base + "/health").json()
     assert health["status"] == "ok"
     assert health["dataset_version"]
+    assert health["workers"]["network"] == "none"  # (no SERVICE allowed: workers.py)
     metrics = httpx.get(server.base + "/metrics").text
     assert "saphire_timeouts_total" in metrics and "saphire_http_request_seconds_bucket" in metrics
     lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import uvloop
 
 from saphire_kg.errors import (
     ProtocolError,
+    QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
     ResultTooLarge,
@@ -421,3 +423,42 @@ def test_a_query_arriving_while_others_wait_goes_behind_them(store_dir: Path) ->
         assert uvloop.run(scenario()) == list(range(30))
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("network", [False, True])
+def test_workers_without_network_reach_nothing_whatever_the_query(
+    store_dir: Path, network: bool
+) -> None:
+    """The second wall behind the screening: with no SERVICE allowed the workers have no
+    network at all, so a call the screening missed (lexer tricks did get through) goes
+    nowhere. Sent to the pool directly, past the screening; with network, the same call
+    arrives (the control)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    port = listener.getsockname()[1]
+    pool = WorkerPool(store_dir, workers=1, timeout=5.0, network=network)
+    try:
+        assert pool.status()["network"] == ("open" if network else "none")
+        outcome: list = []
+
+        def call() -> None:
+            try:
+                target = f"<http://127.0.0.1:{port}/sparql>"
+                outcome.append(pool.query(f"SELECT * {{ SERVICE {target} {{ ?s ?p ?o }} }}"))
+            except Exception as exc:  # noqa: BLE001 — the outcome under test
+                outcome.append(exc)
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        try:
+            connection, _ = listener.accept()
+            connection.close()  # (a failed call, either way)
+            contacted = True
+        except TimeoutError:
+            contacted = False
+        thread.join()
+        assert contacted is network
+        assert isinstance(outcome[0], QueryFailed)
+    finally:
+        pool.close()
+        listener.close()

@@ -67,6 +67,7 @@ def open_store(settings: Settings, server: ServerSettings) -> Store:
         timeout=server.timeout,
         max_results=server.max_results,
         max_bytes=server.max_bytes,
+        network=bool(server.allow_services),  # none allowed: workers without network
     )
 
 
