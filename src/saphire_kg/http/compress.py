@@ -32,6 +32,7 @@ THREADS = ThreadPoolExecutor(2, thread_name_prefix="saphire-gzip")
 THREAD_BYTES = 64 * 1024
 LEVEL = 1
 TEXTUAL = ("text/", "json", "xml", "application/n-triples", "application/n-quads", "application/trig")
+_TEXTUAL = tuple(t.encode() for t in TEXTUAL)
 
 
 def accepts_gzip(header: str) -> bool:
@@ -95,24 +96,23 @@ class Compress:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wanted = any(
-            name == b"accept-encoding" and accepts_gzip(value.decode("latin-1"))
-            for name, value in scope["headers"]
-        )
+        wanted = False
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                wanted = accepts_gzip(value.decode("latin-1"))
+                break
         start: Message | None = None
         etag: bytes | None = None  # the answer's own, before it is made weak
 
         async def sending(message: Message) -> None:
             nonlocal start, etag
             if message["type"] == "http.response.start":
-                etag = _header(message, b"etag")
-                if wanted:
-                    message["headers"] = _weak(list(message.get("headers", [])))
-                if _textual(message) or message["status"] == 304:  # (a 304: its 200's Vary)
-                    message["headers"] = _vary(list(message.get("headers", [])))
-                    if wanted and _compressible(scope, message):
-                        start = message  # (sent with the first body, which decides)
-                        return
+                message["headers"], etag, textual = _adjusted(
+                    message.get("headers", []), wanted, message["status"] == 304
+                )
+                if textual and wanted and _compressible(scope, message):
+                    start = message  # (sent with the first body, which decides)
+                    return
                 await send(message)
                 return
             if start is None or message["type"] != "http.response.body":
@@ -151,20 +151,37 @@ def _compressed_start(head: Message, packed: bytes) -> Message:
     return {"type": "http.response.start", "status": head["status"], "headers": headers}
 
 
-def _weak(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers with the ETag weak (unless it is already)."""
-    return [
-        (k, b"W/" + v if k == b"etag" and not v.startswith(b"W/") else v) for k, v in headers
-    ]
+def _adjusted(
+    headers: list[tuple[bytes, bytes]], wanted: bool, revalidated: bool
+) -> tuple[list[tuple[bytes, bytes]], bytes | None, bool]:
+    """An answer's headers with `Accept-Encoding` in `Vary` when it is textual or a 304 (whose
+    `Vary` is its 200's), and its ETag weak when the client `wanted` gzip; the ETag as it was;
+    whether it is textual. One pass: every answer comes through here."""
+    etag = vary = None
+    textual = False
+    for i, (name, value) in enumerate(headers):
+        if name == b"etag":
+            etag = value
+        elif name == b"content-type":
+            kind = value.lower()
+            textual = any(t in kind for t in _TEXTUAL)
+        elif name == b"vary":
+            vary = i
+    if not (textual or revalidated or (wanted and etag)):
+        return headers, etag, textual
+    headers = list(headers)
+    if textual or revalidated:
+        if vary is None:
+            headers.append((b"vary", b"Accept-Encoding"))
+        elif b"accept-encoding" not in headers[vary][1].lower() and headers[vary][1] != b"*":
+            headers[vary] = (b"vary", headers[vary][1] + b", Accept-Encoding")
+    if wanted and etag is not None and not etag.startswith(b"W/"):
+        headers = [(k, b"W/" + v if k == b"etag" else v) for k, v in headers]
+    return headers, etag, textual
 
 
 def _header(message: Message, name: bytes) -> bytes | None:
     return next((v for k, v in message.get("headers", []) if k.lower() == name), None)
-
-
-def _textual(message: Message) -> bool:
-    kind = (_header(message, b"content-type") or b"").decode("latin-1").lower()
-    return any(t in kind for t in TEXTUAL)
 
 
 def _compressible(scope: Scope, message: Message) -> bool:
@@ -174,13 +191,3 @@ def _compressible(scope: Scope, message: Message) -> bool:
         and scope["method"] != "HEAD"
         and _header(message, b"content-encoding") is None
     )
-
-
-def _vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """`Vary` with `Accept-Encoding` in it (added to the one there is, or a new one)."""
-    for i, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            if b"accept-encoding" not in value.lower() and value.strip() != b"*":
-                headers[i] = (name, value + b", Accept-Encoding")
-            return headers
-    return [*headers, (b"vary", b"Accept-Encoding")]
