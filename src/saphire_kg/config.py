@@ -96,6 +96,7 @@ class ServerSettings:
     max_url_bytes: int = 16 * 1024  # of a request URL, path and query string (414 past it)
     client_concurrency: int | None = 8  # requests one client address may have running (429 past it)
     admin_token: str | None = field(default=None, repr=False)  # admin routes only with it; none: off
+    slow_query_seconds: float = 1.0  # an evaluation this long (or stopped) is in the slow-query log
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -116,4 +117,5 @@ class ServerSettings:
             max_url_bytes=_env_int("SAPHIRE_MAX_URL_BYTES", default.max_url_bytes) or default.max_url_bytes,
             client_concurrency=_env_int("SAPHIRE_CLIENT_CONCURRENCY", default.client_concurrency),
             admin_token=os.environ.get("SAPHIRE_ADMIN_TOKEN") or None,
+            slow_query_seconds=_env_float("SAPHIRE_SLOW_QUERY_SECONDS", default.slow_query_seconds),
         )

@@ -16,11 +16,12 @@ import contextlib
 import copy
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -113,6 +114,9 @@ def _wake(waiter: asyncio.Future) -> None:
     if not waiter.done():  # (cancelled: its request went away)
         waiter.set_result(None)
 
+
+slow_log = logging.getLogger("saphire_kg.slow")
+SLOW_QUERY_CHARS = 2000  # of a query's text in the slow-query log
 
 _SHARED = (QuerySyntaxError, QueryTimeout, ResultTooLarge, QueryFailed, UnsupportedFunction)
 """Errors of the query itself, which an identical request would meet again (not an overloaded
@@ -362,10 +366,11 @@ class Endpoint:
     def _evaluate(self, prepared: Prepared, timeout: float | None = None) -> Answer:
         started = time.perf_counter()
         args, kwargs = self._job(prepared, timeout)
-        try:
-            _, body = self.store.query(*args, **kwargs)
-        except (QueryFailed, QueryTimeout) as exc:
-            raise service_error(prepared.screened, exc) from exc
+        with self._slow_log(prepared, started):
+            try:
+                _, body = self.store.query(*args, **kwargs)
+            except (QueryFailed, QueryTimeout) as exc:
+                raise service_error(prepared.screened, exc) from exc
         return self._answered(prepared, body, started)
 
     async def _evaluate_async(
@@ -376,11 +381,38 @@ class Endpoint:
     ) -> Answer:
         started = time.perf_counter()
         args, kwargs = self._job(prepared, timeout)
-        try:
-            _, body = await query_async(*args, **kwargs)
-        except (QueryFailed, QueryTimeout) as exc:
-            raise service_error(prepared.screened, exc) from exc
+        with self._slow_log(prepared, started):
+            try:
+                _, body = await query_async(*args, **kwargs)
+            except (QueryFailed, QueryTimeout) as exc:
+                raise service_error(prepared.screened, exc) from exc
         return self._answered(prepared, body, started)
+
+    @contextlib.contextmanager
+    def _slow_log(self, prepared: Prepared, started: float) -> Iterator[None]:
+        """An evaluation that took `slow_query_seconds` or more, or was stopped, goes in the
+        slow-query log: how long, how it ended, the query (its first `SLOW_QUERY_CHARS`) and
+        the tag of its ETag, which the client got (and the access log's line is the next)."""
+        outcome = "ok"
+        try:
+            yield
+        except BaseException as exc:
+            outcome = "timeout" if isinstance(exc, QueryTimeout) else type(exc).__name__
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            if seconds >= self.settings.slow_query_seconds or outcome == "timeout":
+                text = prepared.screened.normal
+                if len(text) > SLOW_QUERY_CHARS:
+                    text = text[:SLOW_QUERY_CHARS] + f"…(+{len(text) - SLOW_QUERY_CHARS})"
+                fields = {
+                    "ms": round(seconds * 1000, 1),
+                    "outcome": outcome,
+                    "etag": prepared.key,
+                    "format": prepared.format.media_type,
+                    "query": text,
+                }
+                slow_log.warning("slow query", extra={"fields": fields})
 
     def _answered(self, prepared: Prepared, body: bytes, started: float) -> Answer:
         seconds = time.perf_counter() - started

@@ -160,6 +160,8 @@ def test_runaway_query_gets_503_in_time_while_cheap_queries_go_on(server) -> Non
     assert r.status_code == 503
     assert "limit of 1 s" in r.text
     assert "retry-after" not in r.headers  # (the same query would run out of time again)
+    slow = [json.loads(line) for line in server.output().splitlines() if '"saphire_kg.slow"' in line]
+    assert any(e["outcome"] == "timeout" and e["query"] == RUNAWAY.strip() for e in slow), slow
     assert outcome["seconds"] < 2.0  # timeout + 1 s
     assert len(latencies) >= 5
     assert sorted(latencies)[int(len(latencies) * 0.95)] < 0.5

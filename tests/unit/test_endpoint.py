@@ -264,3 +264,23 @@ def test_cache_is_bounded_in_entries_and_bytes() -> None:
     for i in range(8):
         cache.put(f"m{i}", b"y" * 100)
     assert cache.bytes <= 800
+
+
+def test_a_slow_or_stopped_evaluation_is_in_the_slow_query_log(caplog) -> None:
+    endpoint = Endpoint(SlowStore(0.25), ServerSettings(slow_query_seconds=0.2))
+    with caplog.at_level("WARNING", logger="saphire_kg.slow"):
+        answer = endpoint.answer(QueryRequest("ASK { ?s ?p 'slow' }"))
+        endpoint.answer(QueryRequest("ASK { ?s ?p 'slow' }"))  # (cached: not evaluated)
+        Endpoint(SlowStore(0.0), ServerSettings(slow_query_seconds=0.2)).answer(
+            QueryRequest("ASK { ?s ?p 'quick' }")
+        )
+        with pytest.raises(QueryTimeout):
+            Endpoint(FailingStore(QueryTimeout(0.1)), ServerSettings()).answer(
+                QueryRequest("ASK { ?s ?p 'stopped' }")
+            )
+    entries = [r.fields for r in caplog.records if r.name == "saphire_kg.slow"]
+    assert [(e["outcome"], e["query"]) for e in entries] == [
+        ("ok", "ASK { ?s ?p 'slow' }"),
+        ("timeout", "ASK { ?s ?p 'stopped' }"),
+    ]
+    assert entries[0]["ms"] >= 250 and f'"{entries[0]["etag"]}"' == answer.etag

@@ -24,7 +24,8 @@ log = logging.getLogger("saphire_kg.server")
 
 
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line; access-log records already are one."""
+    """One JSON object per line; access-log records already are one. A record's `fields` (a
+    dict given as `extra={"fields": …}`) are keys of its object."""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.name == "saphire_kg.access":
@@ -34,6 +35,7 @@ class JsonLogFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **getattr(record, "fields", {}),
         }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
