@@ -58,6 +58,7 @@ _TYPE_KEYS = {  # keys allowed only with some types
     "scope": {"region"},
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+RESERVED_NAMES = ("format", "output")  # the answer's format, on every analysis (http.deps)
 _CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}(-[0-9]{4})?$")
 _SLUG = re.compile(r"^x-[a-z0-9]+(-[a-z0-9]+)*$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*$")
@@ -664,6 +665,8 @@ def _parameter(where: _Where, index: int, item: Any) -> Parameter:
     if not isinstance(name, str) or not _NAME.match(name):
         hint = " (YAML reads on/off/yes/no as booleans: quote it)" if isinstance(name, bool) else ""
         raise fail(f"{label}: `name` must be a lower-case SPARQL variable name (a-z, 0-9, _){hint}", "name" if "name" in item else None, True)
+    if name in RESERVED_NAMES:
+        raise fail(f"{label}: `name` {name!r} is taken: /queries reads it as the answer's format", "name", True)
     kind = item.get("type")
     if kind not in TYPES:
         raise fail(f"{label}: `type` must be one of {', '.join(TYPES)}", "type" if "type" in item else None, True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from .config import ServerSettings
 from .errors import (
+    NotAcceptable,
     ProtocolError,
     QueryError,
     QueryFailed,
@@ -66,6 +67,8 @@ class QueryRequest:
     named_graphs: tuple[str, ...] | None = None
     accept: str | None = None
     limited: bool = True  # False: the service's own query (its description), no result limits
+    # a `format` parameter's Accept: it decides when the query's form can be written in it
+    preferred: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,13 @@ class Endpoint:
                         f"{graph!r} is not"
                     )
         screened = _screen(request.query, self.settings.allow_services)
-        fmt = negotiate(request.accept, GRAPHS if screened.returns_graph else RESULTS)
+        offered = GRAPHS if screened.returns_graph else RESULTS
+        try:
+            fmt = negotiate(request.preferred or request.accept, offered)
+        except NotAcceptable:
+            if request.preferred is None:
+                raise
+            fmt = negotiate(request.accept, offered)  # (SPARQLWrapper names turtle for a SELECT)
         version = self.store.version
         tag = etag_of(version, screened.normal, request, fmt)
         return Prepared(request, screened, fmt, version, f'"{tag}"', tag)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import NotAcceptable, ProtocolError
+from .errors import NotAcceptable
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
@@ -120,17 +120,18 @@ FORMAT_NAMES = {
 }
 
 
-def accept_of_format(value: str) -> str:
-    """The Accept a `format` parameter stands for (a short name of FORMAT_NAMES or a media
-    type); ProtocolError for anything else."""
-    name = value.strip().lower()
-    if "/" in name and name not in FORMAT_NAMES:
-        return name  # a media type: negotiated as an Accept of it alone (406 if not offered)
-    if name in FORMAT_NAMES:
-        return FORMAT_NAMES[name]
-    raise ProtocolError(
-        f"format={value!r} names no format; use a media type or one of: {', '.join(FORMAT_NAMES)}"
-    )
+def accept_of_formats(values: list[str]) -> str | None:
+    """The Accept the `format` parameters of a request stand for: the first that is a short
+    name of FORMAT_NAMES or a media type; None when none is (the Accept header decides). Other
+    values are passed over, not refused: SPARQLWrapper sends `format`, `output` and `results`
+    with names of its own (`n3`, `rdf+xml`) beside the Accept header that says the same."""
+    for value in values:
+        name = value.strip().lower()
+        if name in FORMAT_NAMES:
+            return FORMAT_NAMES[name]
+        if "/" in name:
+            return name  # a media type: negotiated as an Accept of it alone (406 if not offered)
+    return None
 
 
 # SELECT and ASK (first = default).

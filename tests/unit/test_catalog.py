@@ -83,6 +83,12 @@ BAD_HEADERS = [
         "quote it",
     ),
     (
+        "reserved name",
+        "#+ title: t\n#+ description: d\n#+ parameters:\n#+   - name: format\n#+     type: string\n#+     description: x\nSELECT ?format ?x WHERE { ?x ?p ?format }\n",
+        4,
+        "the answer's format",
+    ),
+    (
         "bad default",
         "#+ title: t\n#+ description: d\n#+ parameters:\n#+   - name: n\n#+     type: integer\n#+     min: 1\n#+     default: 0\n#+     description: x\nSELECT ?n ?x WHERE { ?x ?p ?n }\n",
         7,
@@ -157,7 +163,7 @@ def test_a_malformed_header_is_an_error_at_its_line(tmp_path: Path, text: str, l
 
 
 def test_the_bad_header_cases_are_all_collected() -> None:
-    assert len(BAD_HEADERS) == 20
+    assert len(BAD_HEADERS) == 21
 
 
 # parameter type, declaration extras, value given, the RDF term expected

@@ -18,14 +18,22 @@ from fastapi import Depends, Request
 from ..config import ServerSettings
 from ..endpoint import Endpoint, QueryRequest
 from ..errors import ProtocolError, RequestTooLarge, UnsupportedMediaType, UpdateRefused
-from ..negotiate import accept_of_format
+from ..negotiate import accept_of_formats
 from ..reload import ReloadState
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
-FORMAT_PARAMS = ("format", "output")  # (negotiate.accept_of_format)
+FORMAT_PARAMS = ("format", "output")  # (negotiate.accept_of_formats)
+FORMAT_OPENAPI = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Overrides Accept (also as `output`): json, xml, csv, tsv, turtle, "
+    "n-triples, n-quads, trig, rdf/xml, json-ld, or a media type.",
+}
 
 
 async def get_settings(request: Request) -> ServerSettings:
@@ -115,7 +123,9 @@ async def protocol_request(
     is refused) in its URL is read as a GET, whatever its Content-Type says: Blazegraph calls a
     SERVICE so, and rdflib-endpoint accepts it; there is no body for the type to describe.
     A `format` (or `output`) parameter overrides `Accept`, as WDQS, Virtuoso and Fuseki let it:
-    a link can name its format (`format=csv`).
+    a link can name its format (`format=csv`). Where it names no format, or none the query's
+    form can be written in, the Accept header decides (SPARQLWrapper sends `format=turtle` with
+    `Accept: */*` for a SELECT).
     """
     try:
         url_params = _pairs(request.url.query, "query string")
@@ -153,14 +163,7 @@ async def protocol_request(
             query=text,
             default_graphs=graphs["default-graph-uri"] if given else None,
             named_graphs=graphs["named-graph-uri"] if given else None,
-            accept=_accept(params, request.headers.get("accept")),
+            accept=request.headers.get("accept"),
+            preferred=accept_of_formats([v for name, v in params if name in FORMAT_PARAMS]),
         )
     )
-
-
-def _accept(params: list[tuple[str, str]], header: str | None) -> str | None:
-    """The Accept of a query: a `format` (or `output`) parameter's, else the header's."""
-    named = {value for name, value in params if name in FORMAT_PARAMS}
-    if len(named) > 1:
-        raise ProtocolError(f"a request takes one format; this one names {len(named)}")
-    return accept_of_format(named.pop()) if named else header

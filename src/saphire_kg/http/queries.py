@@ -22,9 +22,10 @@ from ..catalog import CannedQuery, Catalog
 from ..config import ServerSettings
 from ..endpoint import Endpoint, Prepared, QueryRequest
 from ..errors import ParameterError
+from ..negotiate import accept_of_formats
 from ..query import bind_text, check, resolve
 from ..store import Store
-from .deps import get_endpoint, get_settings
+from .deps import FORMAT_OPENAPI, FORMAT_PARAMS, get_endpoint, get_settings
 from .sparql import respond
 
 RESULT_TYPES = (
@@ -65,7 +66,9 @@ def router(catalog: Catalog, store: Store) -> APIRouter:
             description=query.description,
             tags=["Analyses: " + query.folder],
             responses=_RESPONSES,
-            openapi_extra={"parameters": [_openapi(p) for p in query.parameters]},
+            openapi_extra={
+                "parameters": [*(_openapi(p) for p in query.parameters), FORMAT_OPENAPI]
+            },
         )
     return api
 
@@ -99,8 +102,11 @@ def _example(p: Any) -> Any:
 
 
 def _values(request: Request) -> dict[str, str]:
+    """The analysis's parameters as given (not `format`, `output`: how to write the answer)."""
     values: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
+        if name in FORMAT_PARAMS:
+            continue
         if name in values:
             raise ParameterError(name, "is given more than once", value)
         values[name] = value
@@ -116,10 +122,13 @@ def _handler(query: CannedQuery) -> Callable[..., Awaitable[Response]]:
         started = time.perf_counter()
         values = _values(request)
         accept = request.headers.get("accept")
+        formats = [v for name, v in request.query_params.multi_items() if name in FORMAT_PARAMS]
+        sparql = query.sparql
 
         def prepare() -> Prepared:  # (checking a value may ask the store)
-            terms = check(endpoint.store, query, values)
-            return endpoint.prepare(QueryRequest(bind_text(query.sparql, terms), accept=accept))
+            bound = bind_text(sparql, check(endpoint.store, query, values))
+            preferred = accept_of_formats(formats)
+            return endpoint.prepare(QueryRequest(bound, accept=accept, preferred=preferred))
 
         prepared = await run_in_threadpool(prepare)
         return await respond(request, endpoint, settings, prepared, started)

@@ -42,7 +42,7 @@ from ..endpoint import Answer, Endpoint, Prepared, QueryRequest
 from ..errors import SaphireError
 from ..negotiate import DESCRIPTIONS, HTML, JSON_LD, negotiate
 from ..screen import might_read_slowly
-from .deps import ProtocolRequest, get_endpoint, get_settings, protocol_request
+from .deps import FORMAT_OPENAPI, ProtocolRequest, get_endpoint, get_settings, protocol_request
 from .errors import domain_error, error_response
 from .limits import ClientSlots, client_of, url_bytes
 from .methods import join_repeated, unmodified
@@ -60,14 +60,7 @@ _PARAMETERS = [
         "description": "The SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it, GET "
         "returns the service description (or the query page for a browser).",
     },
-    {
-        "name": "format",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "Overrides Accept (also as `output`): json, xml, csv, tsv, turtle, "
-        "n-triples, n-quads, trig, rdf/xml, json-ld, or a media type.",
-    },
+    FORMAT_OPENAPI,
     {
         "name": "default-graph-uri",
         "in": "query",

@@ -150,3 +150,15 @@ def test_the_openapi_schema_types_each_parameter(client: TestClient) -> None:
     initiative = _typed({p["name"]: p for p in outside}["initiative"])
     # the part after its namespace will do (`icpermed`): not `format: iri`, which it is not
     assert initiative == {"type": "string", "default": "icpermed"}
+
+
+def test_an_analysis_takes_a_format_parameter_too(client: TestClient) -> None:
+    """As /sparql does: a link to an analysis can name its format (it was 'no such parameter')."""
+    path = "/queries/gaps/no-active-membership"
+    csv = client.get(path, params={"format": "csv"}, headers={"accept": "application/json"})
+    assert csv.status_code == 200, csv.text
+    assert csv.headers["content-type"].startswith("text/csv")
+    json_answer = client.get(path, headers={"accept": "application/json"})
+    assert json_answer.headers["content-type"] == "application/sparql-results+json"
+    spec = client.get("/openapi.json").json()
+    assert "format" in {p["name"] for p in spec["paths"][path]["get"]["parameters"]}

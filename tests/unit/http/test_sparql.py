@@ -102,6 +102,7 @@ def test_construct_conneg(client: TestClient, accept: str | None, content_type: 
 
 
 CONSTRUCT = "CONSTRUCT WHERE { ?p <http://xmlns.com/foaf/0.1/name> ?name }"
+SRJ, SRX = "application/sparql-results+json", "application/sparql-results+xml"
 
 
 @pytest.mark.parametrize(
@@ -130,18 +131,30 @@ def test_a_format_parameter_overrides_accept(
 
 
 @pytest.mark.parametrize(
-    ("params", "status", "says"),
-    [
-        ({"format": "png"}, 400, "format='png' names no format"),
-        ({"format": "csv", "output": "json"}, 400, "one format"),
-        ({"format": "text/turtle"}, 406, "text/turtle"),
+    ("params", "accept", "status", "content_type"),
+    [  # what SPARQLWrapper sends (a reviewer's matrix: 40 of 72 had failed once `format` was
+        # read): names of its own beside a matching Accept, or a format the query's form has
+        # not (turtle for a SELECT) with `Accept: */*`
+        ([("format", "n3"), ("output", "n3"), ("results", "n3")], "text/csv", 200, "text/csv"),
+        (
+            [("format", "tsv"), ("format", ""), ("output", "tsv"), ("output", "")],
+            "text/tab-separated-values",
+            200,
+            "text/tab-separated-values",
+        ),
+        ([("format", "turtle"), ("output", "turtle")], "*/*", 200, SRJ),
+        ([("format", "text/turtle")], SRX, 200, SRX),
+        ([("format", "text/turtle")], "text/turtle", 406, "text/plain"),
+        ([("format", "bogus"), ("output", "csv")], "application/json", 200, "text/csv"),
+        ([("format", "csv"), ("output", "json")], "*/*", 200, "text/csv"),  # (the first)
     ],
 )
-def test_a_format_parameter_the_service_cannot_write(
-    client: TestClient, params: dict, status: int, says: str
+def test_a_format_parameter_naming_no_format_for_the_query_leaves_it_to_accept(
+    client: TestClient, params: list, accept: str, status: int, content_type: str
 ) -> None:
-    r = client.get("/sparql", params={"query": SELECT, **params})
-    assert r.status_code == status and says in r.text
+    r = client.get("/sparql", params=[("query", SELECT), *params], headers={"accept": accept})
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(content_type)
 
 
 def test_not_acceptable_lists_what_is_offered(client: TestClient) -> None:
