@@ -128,10 +128,26 @@ def volatile(sparql: str, sig: list[Token], ambiguous: int | None) -> bool:
 
 
 def allowed(target: str | None, allow: tuple[str, ...]) -> bool:
-    """An entry allows the IRI it names, or every IRI under it when it ends with `/`."""
+    """An entry allows the IRI it names, or every IRI under it when it ends with `/`: under
+    it once its path is resolved, so not one whose path has a dot segment (`/../admin`, as
+    `%2e%2e` too: the engine sends the path as written, and a remote that resolves it serves
+    what is outside), nor a backslash (which some servers read as `/`)."""
     if target is None:
         return ANY in allow
-    return any(e in (ANY, target) or (e.endswith("/") and target.startswith(e)) for e in allow)
+    return any(
+        e in (ANY, target) or (e.endswith("/") and target.startswith(e) and _stays_under(target))
+        for e in allow
+    )
+
+
+def _stays_under(target: str) -> bool:
+    """Whether the path of an IRI has no dot segment and no backslash."""
+    path = re.split(r"[?#]", target.split("://", 1)[-1], maxsplit=1)[0]
+    if "\\" in path or "%5c" in path.lower():
+        return False
+    return not any(
+        segment.lower().replace("%2e", ".") in (".", "..") for segment in path.split("/")
+    )
 
 
 def _significant(tokens: list[Token]) -> list[Token]:

@@ -216,6 +216,13 @@ def test_no_allow_list_refuses_every_service() -> None:
         (None, ("http://a/",), False),
         (None, ("*",), True),
         ("http://anything/", ("*",), True),
+        # out from under a prefix by dot segments (a reviewer's case: sent as written)
+        ("http://a/sparql/../admin", ("http://a/sparql/",), False),
+        ("http://a/sparql/%2e%2E/admin", ("http://a/sparql/",), False),
+        ("http://a/sparql/./x", ("http://a/sparql/",), False),
+        ("http://a/sparql/..%5cadmin", ("http://a/sparql/",), False),
+        ("http://a/sparql/x..y/z?q=../a", ("http://a/sparql/",), True),
+        ("http://a/sparql/../x", ("http://a/sparql/../x",), True),  # (named exactly)
     ],
 )
 def test_allowed(target: str | None, allow: tuple[str, ...], expected: bool) -> None:
