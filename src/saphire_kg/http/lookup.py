@@ -40,22 +40,26 @@ def value(row: Row, name: str, default: str = "") -> str:
 
 @dataclass(frozen=True)
 class Lookup:
-    """The endpoint and the (resolved) catalogue, as the pages use them."""
+    """The endpoint and the (resolved) catalogue, as the pages use them. Their queries are the
+    service's own, like its description: not held to the result limits of clients' queries
+    (with `--max-results 50`, a resource's RDF and HTML had been a 507 whose advice, add a
+    LIMIT, nobody reading a page can follow)."""
 
     endpoint: Endpoint
     catalog: Catalog | None
 
+    def _answer(self, sparql: str, accept: str) -> Answer:
+        return self.endpoint.answer(QueryRequest(sparql, accept=accept, limited=False))
+
     def select(self, sparql: str) -> list[Row]:
-        answer = self.endpoint.answer(QueryRequest(sparql, accept=SPARQL_JSON.media_type))
-        return rows(answer.body)[1]
+        return rows(self._answer(sparql, SPARQL_JSON.media_type).body)[1]
 
     def ask(self, sparql: str) -> bool:
-        answer = self.endpoint.answer(QueryRequest(sparql, accept=SPARQL_JSON.media_type))
-        return bool(json.loads(answer.body).get("boolean"))
+        return bool(json.loads(self._answer(sparql, SPARQL_JSON.media_type).body).get("boolean"))
 
     def graph(self, sparql: str, fmt: Format) -> Answer:
         """A CONSTRUCT's answer in `fmt` (one of negotiate.GRAPHS)."""
-        return self.endpoint.answer(QueryRequest(sparql, accept=fmt.media_type))
+        return self._answer(sparql, fmt.media_type)
 
     def canned(self, name: str, values: Mapping[str, str] | None = None) -> list[Row]:
         """The rows of the canned analysis `name` with `values` (checked as /queries checks them)."""
