@@ -405,6 +405,9 @@ class Endpoint:
         outcome = "ok"
         try:
             yield
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # (its client went away: the access log's 499)
+            raise
         except BaseException as exc:
             outcome = "timeout" if isinstance(exc, QueryTimeout) else type(exc).__name__
             raise
@@ -417,7 +420,7 @@ class Endpoint:
                 fields = {
                     "ms": round(seconds * 1000, 1),
                     "outcome": outcome,
-                    "etag": prepared.key,
+                    "etag": None if prepared.screened.volatile else prepared.key,  # (none sent)
                     "format": prepared.format.media_type,
                     "query": text,
                 }

@@ -205,7 +205,8 @@ class QueryTimeout(QueryError):
         self.seconds = seconds
         super().__init__(
             f"the query ran longer than this service's limit of {seconds:g} s and was stopped; "
-            "no partial result was sent (narrow the query, add a LIMIT, or try again later)"
+            "no partial result was sent (narrow the query or add a LIMIT: as it is, it would run "
+            "out of time again)"
         )
 
 

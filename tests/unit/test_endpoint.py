@@ -284,3 +284,11 @@ def test_a_slow_or_stopped_evaluation_is_in_the_slow_query_log(caplog) -> None:
         ("timeout", "ASK { ?s ?p 'stopped' }"),
     ]
     assert entries[0]["ms"] >= 250 and f'"{entries[0]["etag"]}"' == answer.etag
+
+
+def test_the_slow_query_log_names_no_etag_for_a_volatile_query(caplog) -> None:
+    endpoint = Endpoint(SlowStore(0.05), ServerSettings(slow_query_seconds=0.0))
+    with caplog.at_level("WARNING", logger="saphire_kg.slow"):
+        endpoint.answer(QueryRequest("SELECT (RAND() AS ?r) {}"))
+    (entry,) = [r.fields for r in caplog.records if r.name == "saphire_kg.slow"]
+    assert entry["etag"] is None and entry["outcome"] == "ok"
