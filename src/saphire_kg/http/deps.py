@@ -30,6 +30,7 @@ FORMAT_OPENAPI = {
     "name": "format",
     "in": "query",
     "required": False,
+    "allowEmptyValue": True,  # (passed over, as any value that names no format)
     "schema": {"type": "string"},
     "description": "Overrides Accept (also as `output`): json, xml, csv, tsv, turtle, "
     "n-triples, n-quads, trig, rdf/xml, json-ld, or a media type.",
