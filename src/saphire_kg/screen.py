@@ -107,7 +107,7 @@ VOLATILE_FUNCTIONS = ("NOW", "RAND", "UUID", "STRUUID", "BNODE")
 fresh blank node each time too (`ORDER BY BNODE()` is a random order)."""
 
 
-_VOLATILE_NAME = re.compile(r"(?i)NOW|RAND|UUID|BNODE")
+_VOLATILE_NAME = re.compile("(?i)" + "|".join(VOLATILE_FUNCTIONS))
 
 
 def volatile(sparql: str, sig: list[Token], ambiguous: int | None) -> bool:

@@ -31,8 +31,10 @@ THREADS = ThreadPoolExecutor(2, thread_name_prefix="saphire-gzip")
 """Its own threads, not the event loop's pool, which other waits may fill."""
 THREAD_BYTES = 64 * 1024
 LEVEL = 1
-TEXTUAL = ("text/", "json", "xml", "application/n-triples", "application/n-quads", "application/trig")
-_TEXTUAL = tuple(t.encode() for t in TEXTUAL)
+TEXTUAL = (
+    *(b"text/", b"json", b"xml"),
+    *(b"application/n-triples", b"application/n-quads", b"application/trig"),
+)
 
 
 def accepts_gzip(header: str) -> bool:
@@ -164,7 +166,7 @@ def _adjusted(
             etag = value
         elif name == b"content-type":
             kind = value.lower()
-            textual = any(t in kind for t in _TEXTUAL)
+            textual = any(t in kind for t in TEXTUAL)
         elif name == b"vary":
             vary = i
     if not (textual or revalidated or (wanted and etag)):
